@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * Foreground job runner and error/usage printing for `aigc`.
+ *
+ * DESIGN: the main thread runs a GMainLoop that only waits for two things, Ctrl-C (through
+ * g_unix_signal_add, so the handler is ordinary code, not async-signal context) and the job's
+ * done, which the engine thread posts with g_main_context_invoke. Progress is printed directly
+ * from the engine thread, rate-limited, to stderr.
+ */
+#include "aigc-cli.h"
+
+#include <glib-unix.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <unistd.h>
+
+int aigc_cli_fail(const GError *error)
+{
+    fprintf(stderr, "aigc: %s\n", error->message);
+    return AIGC_EXIT_FAILURE;
+}
+
+int aigc_cli_usage_error(const char *command, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    g_autofree char *msg = g_strdup_vprintf(format, args);
+    va_end(args);
+    fprintf(stderr, "aigc %s: %s\nRun `aigc %s --help` for usage.\n", command, msg, command);
+    return AIGC_EXIT_USAGE;
+}
+
+gboolean aigc_cli_parse(GOptionContext *context, const char *command, int *argc, char ***argv,
+                        int *status)
+{
+    g_autofree char *prgname = g_strdup_printf("aigc %s", command);
+    g_set_prgname(prgname);
+    for (int i = 1; i < *argc; i++) {
+        if (g_str_equal((*argv)[i], "--help") || g_str_equal((*argv)[i], "-h")) {
+            g_autofree char *help = g_option_context_get_help(context, TRUE, NULL);
+            fputs(help, stdout);
+            *status = AIGC_EXIT_OK;
+            return FALSE;
+        }
+        if (g_str_equal((*argv)[i], "--"))
+            break;
+    }
+    g_option_context_set_help_enabled(context, FALSE);
+    GError *error = NULL;
+    if (!g_option_context_parse(context, argc, argv, &error)) {
+        *status = aigc_cli_usage_error(command, "%s", error->message);
+        g_error_free(error);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+typedef struct {
+    GMainLoop *loop;
+    AigcJob *job;
+    gboolean tty;
+    gint64 last_print_us;
+    double last_fraction;
+    char *last_stage;
+    gboolean bar_drawn;
+    gboolean stopping;
+} Runner;
+
+static void format_duration(char *buf, gsize n, double seconds)
+{
+    int s = (int)(seconds + 0.5);
+    if (s >= 3600)
+        g_snprintf(buf, n, "%d:%02d:%02d", s / 3600, (s / 60) % 60, s % 60);
+    else
+        g_snprintf(buf, n, "%d:%02d", s / 60, s % 60);
+}
+
+static void on_progress(AigcJob *job, double fraction, const char *stage, gpointer user_data)
+{
+    Runner *r = user_data;
+    gint64 now = g_get_monotonic_time();
+    gboolean stage_changed = g_strcmp0(stage, r->last_stage) != 0;
+    gint64 interval = r->tty ? G_USEC_PER_SEC / 10 : G_USEC_PER_SEC;
+    if (!stage_changed && fraction < 1.0 && now - r->last_print_us < interval)
+        return;
+    if (!stage_changed && fraction == r->last_fraction)
+        return;
+    r->last_print_us = now;
+    r->last_fraction = fraction;
+    if (stage_changed) {
+        g_free(r->last_stage);
+        r->last_stage = g_strdup(stage);
+    }
+
+    double elapsed = aigc_job_get_elapsed(job);
+    char left[32] = "";
+    if (fraction > 0.02 && fraction < 1.0) {
+        char t[24];
+        format_duration(t, sizeof t, elapsed * (1.0 - fraction) / fraction);
+        g_snprintf(left, sizeof left, "  %s left", t);
+    }
+    int pct = (int)(fraction * 100.0);
+    if (r->tty) {
+        enum { WIDTH = 30 };
+        char bar[WIDTH * 3 + 1];
+        int filled = (int)(fraction * WIDTH);
+        GString *b = g_string_new(NULL);
+        for (int i = 0; i < WIDTH; i++)
+            g_string_append(b, i < filled ? "█" : "░");
+        g_strlcpy(bar, b->str, sizeof bar);
+        g_string_free(b, TRUE);
+        fprintf(stderr, "\r\033[K%s %s %3d%%%s", stage ? stage : aigc_job_get_name(job), bar, pct,
+                left);
+        r->bar_drawn = TRUE;
+    } else {
+        fprintf(stderr, "%s: %d%%%s\n", stage ? stage : aigc_job_get_name(job), pct, left);
+    }
+    fflush(stderr);
+}
+
+static gboolean quit_loop(gpointer data)
+{
+    g_main_loop_quit(data);
+    return G_SOURCE_REMOVE;
+}
+
+static void on_done(AigcJob *job, AigcJobState state, const GError *error, gpointer user_data)
+{
+    Runner *r = user_data;
+    g_main_context_invoke(NULL, quit_loop, r->loop);
+}
+
+static gboolean on_signal(gpointer data)
+{
+    Runner *r = data;
+    if (!r->stopping) {
+        r->stopping = TRUE;
+        if (r->bar_drawn)
+            fputc('\n', stderr);
+        fprintf(stderr, "aigc: stopping…\n");
+    }
+    aigc_job_cancel(r->job);
+    return G_SOURCE_CONTINUE;
+}
+
+int aigc_cli_run_job(AigcJob *job)
+{
+    Runner r = {
+        .loop = g_main_loop_new(NULL, FALSE),
+        .job = job,
+        .tty = isatty(STDERR_FILENO),
+        .last_fraction = -1.0,
+    };
+    AigcJobCallbacks callbacks = {.progress = on_progress, .done = on_done, .user_data = &r};
+    aigc_job_set_callbacks(job, &callbacks);
+    guint sigint = g_unix_signal_add(SIGINT, on_signal, &r);
+    guint sigterm = g_unix_signal_add(SIGTERM, on_signal, &r);
+
+    AigcEngine *engine = aigc_engine_new(NULL);
+    aigc_engine_submit(engine, job);
+    g_main_loop_run(r.loop);
+    aigc_job_wait(job);
+    aigc_engine_free(engine);
+
+    g_source_remove(sigint);
+    g_source_remove(sigterm);
+    if (r.bar_drawn && !r.stopping)
+        fputc('\n', stderr);
+
+    int status;
+    switch (aigc_job_get_state(job)) {
+    case AIGC_JOB_SUCCEEDED:
+        status = AIGC_EXIT_OK;
+        break;
+    case AIGC_JOB_CANCELLED:
+        fprintf(stderr, "aigc: stopped; no output was written\n");
+        status = AIGC_EXIT_CANCELLED;
+        break;
+    default:
+        status = aigc_cli_fail(aigc_job_get_error(job));
+        break;
+    }
+    g_main_loop_unref(r.loop);
+    g_free(r.last_stage);
+    return status;
+}

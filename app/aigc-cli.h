@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * Shared pieces of the `aigc` command: exit codes, error printing, running an engine job in the
+ * foreground with a progress bar and Ctrl-C.
+ */
+#pragma once
+
+#include "aigc-engine.h"
+
+enum {
+    AIGC_EXIT_OK = 0,
+    AIGC_EXIT_FAILURE = 1,   /* runtime failure: one line on stderr naming the file and fault */
+    AIGC_EXIT_USAGE = 2,     /* bad command line */
+    AIGC_EXIT_CANCELLED = 130, /* stopped with Ctrl-C (128 + SIGINT), nothing left half-written */
+};
+
+typedef struct {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv);
+} AigcCommand;
+
+/* Prints "aigc: MESSAGE" on stderr and returns AIGC_EXIT_FAILURE. */
+int aigc_cli_fail(const GError *error);
+/* Prints "aigc CMD: MESSAGE" plus a hint to --help, returns AIGC_EXIT_USAGE. */
+int aigc_cli_usage_error(const char *command, const char *format, ...) G_GNUC_PRINTF(2, 3);
+/* Parses options; on failure prints the usage error; returns FALSE (exit code in *status).
+ * Consumes --help itself (prints help, *status = 0). */
+gboolean aigc_cli_parse(GOptionContext *context, const char *command, int *argc, char ***argv,
+                        int *status);
+
+/* Submits `job` to a fresh engine, shows progress on stderr (a bar on a terminal, plain lines
+ * otherwise), cancels it on Ctrl-C, waits, and returns the exit status. The job's own error
+ * is printed on failure. */
+int aigc_cli_run_job(AigcJob *job);
+
+int aigc_cmd_inspect(int argc, char **argv);
+int aigc_cmd_models(int argc, char **argv);
+int aigc_cmd_convert(int argc, char **argv);

@@ -1,0 +1,86 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# The `aigc` command: help, version, exit codes, inspect on valid and malformed files,
+# convert, and Ctrl-C leaving no output behind.
+# Usage: test-cli.sh AIGC CORPUS_DIR
+set -u
+aigc=$1
+corpus=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n_fail=0
+n_pass=0
+
+pass() { n_pass=$((n_pass + 1)); }
+fail() { echo "FAIL: $*"; n_fail=$((n_fail + 1)); }
+expect_rc() { # expected-rc description command...
+    want=$1; what=$2; shift 2
+    "$@" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    if [ "$rc" -eq "$want" ]; then pass; else fail "$what: exit $rc, wanted $want"; cat "$tmp/err"; fi
+}
+
+expect_rc 0 "--version" "$aigc" --version
+grep -qE '^aigc [0-9]+\.[0-9]+\.[0-9]+$' "$tmp/out" && pass || fail "--version output: $(cat "$tmp/out")"
+expect_rc 0 "--help" "$aigc" --help
+grep -q inspect "$tmp/out" && grep -q models "$tmp/out" && pass || fail "--help lists commands"
+expect_rc 2 "no command" "$aigc"
+expect_rc 2 "unknown command" "$aigc" frobnicate
+for cmd in inspect models convert; do
+    expect_rc 0 "$cmd --help" "$aigc" "$cmd" --help
+    grep -q "Usage" "$tmp/out" && pass || fail "$cmd --help prints usage"
+done
+expect_rc 2 "inspect without file" "$aigc" inspect
+expect_rc 2 "inspect with two files" "$aigc" inspect a b
+expect_rc 2 "inspect unknown option" "$aigc" inspect --bogus x
+expect_rc 2 "models extra argument" "$aigc" models extra
+expect_rc 2 "convert without -o" "$aigc" convert "$corpus/good-small.safetensors"
+expect_rc 2 "convert bad dtype" "$aigc" convert "$corpus/good-small.safetensors" -o "$tmp/x" --dtype f8
+expect_rc 0 "models" "$aigc" models
+grep -q "Model families" "$tmp/out" && pass || fail "models output"
+
+# A valid file: every tensor with name, dtype, shape and size.
+expect_rc 0 "inspect valid" "$aigc" inspect "$corpus/good-small.safetensors"
+grep -qE 'layer\.weight +F32 +\[2, 3\] +24$' "$tmp/out" && pass || fail "inspect lists layer.weight: $(cat "$tmp/out")"
+grep -qE 'layer\.half +F16 +\[2, 3\] +12$' "$tmp/out" && pass || fail "inspect lists layer.half"
+grep -q 'family: example' "$tmp/out" && pass || fail "inspect shows metadata"
+expect_rc 0 "inspect empty" "$aigc" inspect "$corpus/good-empty.safetensors"
+expect_rc 1 "inspect missing file" "$aigc" inspect "$tmp/missing.safetensors"
+grep -q "missing.safetensors" "$tmp/err" && pass || fail "missing file named in the error"
+
+# Every malformed file: exit 1 (never a signal), exactly one line naming the file.
+n_bad=0
+for f in "$corpus"/bad-*.safetensors; do
+    n_bad=$((n_bad + 1))
+    "$aigc" inspect "$f" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    if [ $rc -ne 1 ]; then fail "inspect $(basename "$f"): exit $rc"; continue; fi
+    lines=$(wc -l <"$tmp/err")
+    if [ "$lines" -ne 1 ]; then fail "inspect $(basename "$f"): $lines lines on stderr"; continue; fi
+    grep -qF "$f" "$tmp/err" && pass || fail "inspect $(basename "$f") names the file: $(cat "$tmp/err")"
+done
+[ $n_bad -ge 20 ] && pass || fail "only $n_bad malformed files in the corpus"
+
+# convert to F16 and back.
+expect_rc 0 "convert f16" "$aigc" convert "$corpus/good-small.safetensors" -o "$tmp/h.safetensors" --dtype f16
+"$aigc" inspect "$tmp/h.safetensors" | grep -qE 'layer\.weight +F16' && pass || fail "converted to F16"
+expect_rc 0 "convert f32" "$aigc" convert "$tmp/h.safetensors" -o "$tmp/f.safetensors" --dtype f32
+"$aigc" inspect "$tmp/f.safetensors" | grep -qE 'layer\.weight +F32 +\[2, 3\] +24$' && pass || fail "converted back to F32"
+expect_rc 1 "convert malformed" "$aigc" convert "$corpus/bad-overlapping.safetensors" -o "$tmp/o.safetensors"
+[ ! -e "$tmp/o.safetensors" ] && pass || fail "failed convert left a file"
+
+# Ctrl-C while writing: exit 130, no output file, no temporary file.
+AIGC_TEST_SLOW_MS=1500 "$aigc" convert "$corpus/good-small.safetensors" -o "$tmp/c.safetensors" 2>"$tmp/cerr" &
+pid=$!
+i=0
+while ! grep -q writing "$tmp/cerr" 2>/dev/null && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+kill -INT $pid
+wait $pid
+rc=$?
+[ $rc -eq 130 ] && pass || { fail "Ctrl-C: exit $rc, wanted 130"; cat "$tmp/cerr"; }
+[ ! -e "$tmp/c.safetensors" ] && pass || fail "Ctrl-C left the output file"
+ls -A "$tmp" | grep -q '\.part$' && fail "Ctrl-C left a temporary file" || pass
+grep -q "stopped" "$tmp/cerr" && pass || fail "Ctrl-C message"
+
+echo "cli: $n_pass passed, $n_fail failed"
+[ $n_fail -eq 0 ]
