@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * The studio window in a real display (Xvfb): the five pages and their switching, the actions
+ * following job state, the gallery across a restart with "use these settings" and delete, the
+ * keyboard accelerators, and that windows and panels are finalised when closed.
+ */
+#include "aigc-application.h"
+#include "aigc-gallery-view.h"
+#include "aigc-test-jobs.h"
+#include "aigc-window.h"
+
+#include <glib/gstdio.h>
+
+static AigcApplication *app;
+
+static void spin_until(gboolean (*done)(gpointer), gpointer data)
+{
+    gint64 deadline = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+    while (!done(data)) {
+        g_main_context_iteration(NULL, FALSE);
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+    }
+}
+
+static void spin_for_ms(int ms)
+{
+    gint64 until = g_get_monotonic_time() + ms * 1000;
+    while (g_get_monotonic_time() < until)
+        g_main_context_iteration(NULL, FALSE);
+}
+
+static AigcWindow *new_window(AigcGalleryStore *gallery)
+{
+    AigcWindow *w = aigc_window_new(ADW_APPLICATION(app), aigc_application_get_bridge(app),
+                                    gallery);
+    gtk_window_present(GTK_WINDOW(w));
+    gtk_test_widget_wait_for_draw(GTK_WIDGET(w));
+    return w;
+}
+
+static gboolean action_enabled(AigcWindow *w, const char *name)
+{
+    return g_action_group_get_action_enabled(G_ACTION_GROUP(w), name);
+}
+
+static void test_pages(void)
+{
+    g_autoptr(AigcGalleryStore) gallery = aigc_gallery_store_new(NULL);
+    AigcWindow *w = new_window(gallery);
+    g_assert_cmpstr(aigc_window_get_page(w), ==, "write");
+    const char *pages[] = {"paint", "speak", "scene", "gallery", "write"};
+    for (guint i = 0; i < G_N_ELEMENTS(pages); i++) {
+        g_action_group_activate_action(G_ACTION_GROUP(w), "show-page",
+                                       g_variant_new_string(pages[i]));
+        g_assert_cmpstr(aigc_window_get_page(w), ==, pages[i]);
+        g_assert_true(aigc_window_get_workshop(w) == aigc_window_get_workshop_by_id(w, pages[i]));
+    }
+    /* Each workshop panel lists models of its modality only. */
+    const char *ids[] = {"write", "paint", "speak", "scene"};
+    for (guint i = 0; i < G_N_ELEMENTS(ids); i++) {
+        AigcWorkshop *ws = aigc_window_get_workshop_by_id(w, ids[i]);
+        g_assert_nonnull(ws);
+        g_assert_cmpstr(aigc_workshop_get_id(ws), ==, ids[i]);
+        g_assert_cmpint(aigc_workshop_get_modality(ws), ==, (int)i);
+    }
+    gtk_window_destroy(GTK_WINDOW(w));
+}
+
+static void test_accels(void)
+{
+    GtkApplication *gapp = GTK_APPLICATION(app);
+    struct {
+        const char *action, *accel;
+    } expected[] = {
+        {"win.generate", "<Control>Return"}, {"win.stop", "Escape"},
+        {"win.export", "<Control>s"},        {"win.show-page::write", "<Control>1"},
+        {"win.show-page::paint", "<Control>2"}, {"win.show-page::speak", "<Control>3"},
+        {"win.show-page::scene", "<Control>4"}, {"win.show-page::gallery", "<Control>5"},
+        {"win.show-help-overlay", "<Control>question"}, {"app.quit", "<Control>q"},
+        {"app.preferences", "<Control>comma"},
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(expected); i++) {
+        g_auto(GStrv) accels = gtk_application_get_accels_for_action(gapp, expected[i].action);
+        g_assert_nonnull(accels[0]);
+        g_assert_cmpstr(accels[0], ==, expected[i].accel);
+    }
+}
+
+static gboolean handle_finished(gpointer data)
+{
+    return aigc_job_handle_is_finished(data);
+}
+
+static void test_actions_follow_jobs(void)
+{
+    g_autoptr(AigcGalleryStore) gallery = aigc_gallery_store_new(NULL);
+    AigcWindow *w = new_window(gallery);
+    AigcWorkshop *write = aigc_window_get_workshop_by_id(w, "write");
+    /* No model: nothing to generate, nothing to stop or export. */
+    g_assert_false(action_enabled(w, "generate"));
+    g_assert_false(action_enabled(w, "stop"));
+    g_assert_false(action_enabled(w, "export"));
+
+    AigcTestJobParams p = {.n_steps = 100000, .step_us = 100};
+    g_autoptr(AigcJob) job = aigc_test_job_new(&p);
+    g_autoptr(AigcJobHandle) h = g_object_ref(aigc_workshop_submit(write, job, "Long job"));
+    g_assert_true(aigc_workshop_get_busy(write));
+    g_assert_true(action_enabled(w, "stop"));
+    g_assert_false(action_enabled(w, "generate"));
+    /* Another page's Stop is not this job's. */
+    g_action_group_activate_action(G_ACTION_GROUP(w), "show-page", g_variant_new_string("paint"));
+    g_assert_false(action_enabled(w, "stop"));
+    g_action_group_activate_action(G_ACTION_GROUP(w), "show-page", g_variant_new_string("write"));
+    g_assert_true(action_enabled(w, "stop"));
+    g_action_group_activate_action(G_ACTION_GROUP(w), "stop", NULL); /* Esc */
+    spin_until(handle_finished, h);
+    g_assert_cmpint(aigc_job_handle_get_state(h), ==, AIGC_JOB_CANCELLED);
+    g_assert_false(aigc_workshop_get_busy(write));
+    g_assert_false(action_enabled(w, "stop"));
+    gtk_window_destroy(GTK_WINDOW(w));
+}
+
+static AigcGalleryItem *add_item(AigcGalleryStore *store, AigcGalleryKind kind, const char *panel,
+                                 const char *title)
+{
+    g_autoptr(JsonObject) params = json_object_new();
+    json_object_set_string_member(params, "prompt", title);
+    g_autoptr(GBytes) content = g_bytes_new_static("x", 1);
+    AigcGalleryEntry entry = {.kind = kind, .panel = panel, .title = title, .seed = 5,
+                              .params = params, .text = title, .content = content,
+                              .content_name = "content.bin"};
+    return aigc_gallery_store_add(store, &entry, NULL);
+}
+
+static void test_gallery_restart(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("aigc-ui-gallery-XXXXXX", NULL);
+    {
+        g_autoptr(AigcGalleryStore) store = aigc_gallery_store_new(dir);
+        aigc_gallery_store_load(store);
+        add_item(store, AIGC_GALLERY_KIND_TEXT, "write", "A poem");
+        add_item(store, AIGC_GALLERY_KIND_IMAGE, "paint", "Sneaker");
+        AigcWindow *w = new_window(store);
+        gtk_window_destroy(GTK_WINDOW(w));
+    }
+    /* Restart: a new store and window on the same folder. */
+    g_autoptr(AigcGalleryStore) store = aigc_gallery_store_new(dir);
+    aigc_gallery_store_load(store);
+    AigcWindow *w = new_window(store);
+    AigcGalleryView *view = AIGC_GALLERY_VIEW(aigc_window_get_gallery_view(w));
+    g_action_group_activate_action(G_ACTION_GROUP(w), "show-page", g_variant_new_string("gallery"));
+    GListModel *model = aigc_gallery_store_get_model(store);
+    g_assert_cmpuint(g_list_model_get_n_items(model), ==, 2);
+
+    /* Newest first: the image. "Use these settings" opens Paint. */
+    aigc_gallery_view_select(view, 0);
+    AigcGalleryItem *selected = aigc_gallery_view_get_selected(view);
+    g_assert_cmpstr(aigc_gallery_item_get_title(selected), ==, "Sneaker");
+    gtk_widget_activate_action(GTK_WIDGET(view), "gallery.use-settings", NULL);
+    g_assert_cmpstr(aigc_window_get_page(w), ==, "paint");
+
+    /* Filter by kind. */
+    aigc_gallery_view_set_filter(view, AIGC_GALLERY_KIND_TEXT);
+    aigc_gallery_view_select(view, 0);
+    g_assert_cmpstr(aigc_gallery_item_get_title(aigc_gallery_view_get_selected(view)), ==,
+                    "A poem");
+    gtk_widget_activate_action(GTK_WIDGET(view), "gallery.use-settings", NULL);
+    g_assert_cmpstr(aigc_window_get_page(w), ==, "write");
+
+    /* Delete the poem; it stays deleted after another restart. */
+    gtk_widget_activate_action(GTK_WIDGET(view), "gallery.delete", NULL);
+    g_assert_cmpuint(g_list_model_get_n_items(model), ==, 1);
+    gtk_window_destroy(GTK_WINDOW(w));
+    g_autoptr(AigcGalleryStore) again = aigc_gallery_store_new(dir);
+    aigc_gallery_store_load(again);
+    g_assert_cmpuint(g_list_model_get_n_items(aigc_gallery_store_get_model(again)), ==, 1);
+}
+
+static void test_finalize(void)
+{
+    g_autoptr(AigcGalleryStore) gallery = aigc_gallery_store_new(NULL);
+    AigcWindow *w = new_window(gallery);
+    gpointer window_ptr = w;
+    gpointer panel_ptr = aigc_window_get_workshop_by_id(w, "paint");
+    gpointer gallery_ptr = aigc_window_get_gallery_view(w);
+    g_object_add_weak_pointer(G_OBJECT(w), &window_ptr);
+    g_object_add_weak_pointer(G_OBJECT(panel_ptr), &panel_ptr);
+    g_object_add_weak_pointer(G_OBJECT(gallery_ptr), &gallery_ptr);
+    gtk_window_destroy(GTK_WINDOW(w));
+    spin_for_ms(200);
+    g_assert_null(window_ptr);
+    g_assert_null(panel_ptr);
+    g_assert_null(gallery_ptr);
+}
+
+int main(int argc, char **argv)
+{
+    aigc_ui_init_i18n();
+    gtk_test_init(&argc, &argv, NULL);
+    adw_init();
+    app = aigc_application_new();
+    g_application_set_flags(G_APPLICATION(app), G_APPLICATION_NON_UNIQUE);
+    GError *error = NULL;
+    g_assert_true(g_application_register(G_APPLICATION(app), NULL, &error));
+    g_assert_no_error(error);
+
+    g_test_add_func("/ui/window/pages", test_pages);
+    g_test_add_func("/ui/window/accels", test_accels);
+    g_test_add_func("/ui/window/actions-follow-jobs", test_actions_follow_jobs);
+    g_test_add_func("/ui/window/gallery-restart", test_gallery_restart);
+    g_test_add_func("/ui/window/finalize", test_finalize);
+    int status = g_test_run();
+    g_object_unref(app);
+    return status;
+}
