@@ -176,6 +176,23 @@ static void test_gallery_restart(void)
     g_assert_cmpuint(g_list_model_get_n_items(aigc_gallery_store_get_model(again)), ==, 1);
 }
 
+/* Run with LANGUAGE=zh_CN (see tests/ui/meson.build): the window speaks Chinese. */
+static void test_translated(void)
+{
+    g_autoptr(AigcGalleryStore) gallery = aigc_gallery_store_new(NULL);
+    AigcWindow *w = new_window(gallery);
+    const char *expected[][2] = {
+        {"write", "写作"}, {"paint", "绘画"}, {"speak", "朗读"}, {"scene", "场景"}};
+    for (guint i = 0; i < G_N_ELEMENTS(expected); i++) {
+        GtkWidget *panel = GTK_WIDGET(aigc_window_get_workshop_by_id(w, expected[i][0]));
+        GtkWidget *stack = gtk_widget_get_ancestor(panel, ADW_TYPE_VIEW_STACK);
+        AdwViewStackPage *page = adw_view_stack_get_page(ADW_VIEW_STACK(stack), panel);
+        g_assert_cmpstr(adw_view_stack_page_get_title(page), ==, expected[i][1]);
+    }
+    g_assert_cmpstr(gtk_window_get_title(GTK_WINDOW(w)), ==, "AIGC 创作室");
+    gtk_window_destroy(GTK_WINDOW(w));
+}
+
 static void test_finalize(void)
 {
     g_autoptr(AigcGalleryStore) gallery = aigc_gallery_store_new(NULL);
@@ -209,6 +226,8 @@ int main(int argc, char **argv)
     g_test_add_func("/ui/window/actions-follow-jobs", test_actions_follow_jobs);
     g_test_add_func("/ui/window/gallery-restart", test_gallery_restart);
     g_test_add_func("/ui/window/finalize", test_finalize);
+    if (g_str_has_prefix(g_getenv("LANGUAGE") ? g_getenv("LANGUAGE") : "", "zh_CN"))
+        g_test_add_func("/ui/window/translated", test_translated);
     int status = g_test_run();
     g_object_unref(app);
     return status;
