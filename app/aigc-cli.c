@@ -64,6 +64,9 @@ typedef struct {
     char *last_stage;
     gboolean bar_drawn;
     gboolean stopping;
+    gboolean quiet;
+    AigcJobPreviewFunc preview_func;
+    gpointer preview_data;
 } Runner;
 
 static void format_duration(char *buf, gsize n, double seconds)
@@ -78,6 +81,8 @@ static void format_duration(char *buf, gsize n, double seconds)
 static void on_progress(AigcJob *job, double fraction, const char *stage, gpointer user_data)
 {
     Runner *r = user_data;
+    if (r->quiet)
+        return;
     gint64 now = g_get_monotonic_time();
     gboolean stage_changed = g_strcmp0(stage, r->last_stage) != 0;
     gint64 interval = r->tty ? G_USEC_PER_SEC / 10 : G_USEC_PER_SEC;
@@ -118,6 +123,15 @@ static void on_progress(AigcJob *job, double fraction, const char *stage, gpoint
     fflush(stderr);
 }
 
+static void on_preview(AigcJob *job, AigcPreview *preview, gpointer user_data)
+{
+    Runner *r = user_data;
+    if (r->preview_func)
+        r->preview_func(job, preview, r->preview_data);
+    else
+        aigc_preview_free(preview);
+}
+
 static gboolean quit_loop(gpointer data)
 {
     g_main_loop_quit(data);
@@ -145,13 +159,23 @@ static gboolean on_signal(gpointer data)
 
 int aigc_cli_run_job(AigcJob *job)
 {
+    return aigc_cli_run_job_full(job, NULL, NULL, FALSE);
+}
+
+int aigc_cli_run_job_full(AigcJob *job, AigcJobPreviewFunc preview_func, gpointer user_data,
+                          gboolean quiet)
+{
     Runner r = {
         .loop = g_main_loop_new(NULL, FALSE),
         .job = job,
         .tty = isatty(STDERR_FILENO),
         .last_fraction = -1.0,
+        .quiet = quiet,
+        .preview_func = preview_func,
+        .preview_data = user_data,
     };
-    AigcJobCallbacks callbacks = {.progress = on_progress, .done = on_done, .user_data = &r};
+    AigcJobCallbacks callbacks = {
+        .progress = on_progress, .preview = on_preview, .done = on_done, .user_data = &r};
     aigc_job_set_callbacks(job, &callbacks);
     guint sigint = g_unix_signal_add(SIGINT, on_signal, &r);
     guint sigterm = g_unix_signal_add(SIGTERM, on_signal, &r);
@@ -173,7 +197,7 @@ int aigc_cli_run_job(AigcJob *job)
         status = AIGC_EXIT_OK;
         break;
     case AIGC_JOB_CANCELLED:
-        fprintf(stderr, "aigc: stopped; no output was written\n");
+        fprintf(stderr, "aigc: stopped\n");
         status = AIGC_EXIT_CANCELLED;
         break;
     default:

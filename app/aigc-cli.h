@@ -33,7 +33,14 @@ gboolean aigc_cli_parse(GOptionContext *context, const char *command, int *argc,
  * otherwise), cancels it on Ctrl-C, waits, and returns the exit status. The job's own error
  * is printed on failure. */
 int aigc_cli_run_job(AigcJob *job);
+/* The same, with previews handed to preview_func on the engine thread (e.g. streamed text), and
+ * the progress display off when quiet. */
+int aigc_cli_run_job_full(AigcJob *job, AigcJobPreviewFunc preview_func, gpointer user_data,
+                          gboolean quiet);
 
 int aigc_cmd_inspect(int argc, char **argv);
 int aigc_cmd_models(int argc, char **argv);
 int aigc_cmd_convert(int argc, char **argv);
+int aigc_cmd_train(int argc, char **argv);
+int aigc_cmd_text(int argc, char **argv);
+int aigc_cmd_eval(int argc, char **argv);

@@ -14,6 +14,9 @@ static const AigcCommand commands[] = {
     {"inspect", "Show a safetensors file's metadata and tensors", aigc_cmd_inspect},
     {"models", "List model families and the models found on this machine", aigc_cmd_models},
     {"convert", "Store a weights file's float tensors as F32, F16 or BF16", aigc_cmd_convert},
+    {"text", "Continue a prompt with a language model", aigc_cmd_text},
+    {"train", "Train a model or a tokenizer", aigc_cmd_train},
+    {"eval", "Measure a model's quality", aigc_cmd_eval},
 };
 
 static void print_help(FILE *out)

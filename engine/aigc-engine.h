@@ -13,6 +13,10 @@
 #include "jobs/aigc-engine-core.h"
 #include "jobs/aigc-job.h"
 #include "models/aigc-registry.h"
+#include "text/aigc-text-generate.h"
+#include "text/aigc-text-model.h"
+#include "text/aigc-text-train.h"
+#include "text/aigc-tokenizer.h"
 
 G_BEGIN_DECLS
 

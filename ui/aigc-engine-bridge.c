@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT
  *
  * DESIGN (threads): the engine thread calls on_progress/on_preview/on_done. Those store the
- * newest values in the job's Relay under its mutex and, when no delivery is scheduled, attach a
+ * newest values in the job's Relay under its mutex (text previews are appended, not replaced) and, when no delivery is scheduled, attach a
  * timeout source to the main context that fires no sooner than `interval` after the previous
  * delivery — so a job reporting 10,000 times a second costs the main loop ~30 wake-ups. on_done
  * posts deliver_done to the main context, which first delivers what is still pending and then
@@ -10,6 +10,8 @@
 #include "aigc-engine-bridge.h"
 
 #include "aigc-ui-private.h"
+
+#include <string.h>
 
 typedef struct {
     gatomicrefcount refs;
@@ -124,8 +126,21 @@ static void on_preview(AigcJob *job, AigcPreview *preview, gpointer data)
 {
     Relay *r = data;
     g_mutex_lock(&r->mutex);
-    aigc_preview_free(r->preview); /* coalesced: only the newest is shown */
-    r->preview = preview;
+    if (r->preview && r->preview->kind == AIGC_PREVIEW_TEXT && preview->kind == AIGC_PREVIEW_TEXT) {
+        /* Streamed text is a sequence of pieces: coalescing joins them, nothing is dropped. */
+        gsize n1, n2;
+        const char *a = g_bytes_get_data(r->preview->data, &n1);
+        const char *b = g_bytes_get_data(preview->data, &n2);
+        char *joined = g_malloc(n1 + n2);
+        memcpy(joined, a, n1);
+        memcpy(joined + n1, b, n2);
+        g_bytes_unref(r->preview->data);
+        r->preview->data = g_bytes_new_take(joined, n1 + n2);
+        aigc_preview_free(preview);
+    } else {
+        aigc_preview_free(r->preview); /* coalesced: only the newest image is shown */
+        r->preview = preview;
+    }
     schedule_locked(r);
     g_mutex_unlock(&r->mutex);
 }

@@ -137,6 +137,22 @@ static void on_use_settings(AigcGalleryView *view, AigcGalleryItem *item, AigcWi
     aigc_window_show_page(self, aigc_workshop_get_id(w));
 }
 
+static void on_workshop_toast(AigcWorkshop *w, const char *message, AigcWindow *self)
+{
+    aigc_window_toast(self, message);
+}
+
+static void on_send_text(AigcWorkshop *w, const char *panel, const char *text, AigcWindow *self)
+{
+    AigcWorkshop *target = aigc_window_get_workshop_by_id(self, panel);
+    if (!target)
+        return;
+    g_autoptr(JsonObject) params = json_object_new();
+    json_object_set_string_member(params, "text", text);
+    aigc_workshop_restore_settings(target, params);
+    aigc_window_show_page(self, panel);
+}
+
 static void on_gallery_failed(AigcGalleryView *view, const char *message, AigcWindow *self)
 {
     aigc_window_toast(self, message);
@@ -242,6 +258,8 @@ AigcWindow *aigc_window_new(AdwApplication *app, AigcEngineBridge *bridge,
         g_signal_connect_object(workshops[i], "notify::busy", G_CALLBACK(on_state_changed), self, 0);
         g_signal_connect_object(workshops[i], "notify::has-result", G_CALLBACK(on_state_changed),
                                 self, 0);
+        g_signal_connect_object(workshops[i], "toast", G_CALLBACK(on_workshop_toast), self, 0);
+        g_signal_connect_object(workshops[i], "send-text", G_CALLBACK(on_send_text), self, 0);
     }
     aigc_gallery_view_set_store(self->gallery_view, gallery);
     aigc_job_bar_set_bridge(self->job_bar, bridge);

@@ -18,6 +18,9 @@ G_DEFINE_TYPE_WITH_PRIVATE(AigcWorkshop, aigc_workshop, ADW_TYPE_BIN)
 enum { PROP_0, PROP_ID, PROP_MODALITY, PROP_BUSY, PROP_HAS_RESULT, N_PROPS };
 static GParamSpec *props[N_PROPS];
 
+enum { SIGNAL_TOAST, SIGNAL_SEND_TEXT, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
 static void on_jobs_changed(GListModel *jobs, guint pos, guint removed, guint added,
                             AigcWorkshop *self)
 {
@@ -92,6 +95,23 @@ static void aigc_workshop_class_init(AigcWorkshopClass *klass)
                                                   G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
                                                       G_PARAM_EXPLICIT_NOTIFY);
     g_object_class_install_properties(object_class, N_PROPS, props);
+    /* toast: (const char *message) a short message for the window to show. */
+    signals[SIGNAL_TOAST] = g_signal_new("toast", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
+                                         NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+    /* send-text: (const char *panel, const char *text) hand text to another panel. */
+    signals[SIGNAL_SEND_TEXT] = g_signal_new("send-text", G_TYPE_FROM_CLASS(klass),
+                                             G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE,
+                                             2, G_TYPE_STRING, G_TYPE_STRING);
+}
+
+void aigc_workshop_toast(AigcWorkshop *self, const char *message)
+{
+    g_signal_emit(self, signals[SIGNAL_TOAST], 0, message);
+}
+
+void aigc_workshop_send_text(AigcWorkshop *self, const char *panel, const char *text)
+{
+    g_signal_emit(self, signals[SIGNAL_SEND_TEXT], 0, panel, text);
 }
 
 static void aigc_workshop_init(AigcWorkshop *self)

@@ -52,6 +52,11 @@ void aigc_workshop_stop(AigcWorkshop *self);
 void aigc_workshop_export_result(AigcWorkshop *self);
 void aigc_workshop_restore_settings(AigcWorkshop *self, JsonObject *params);
 
+/* Asks the window to show a short message (a toast). */
+void aigc_workshop_toast(AigcWorkshop *self, const char *message);
+/* Hands text to another panel ("speak" for "Speak this"); the window routes it there. */
+void aigc_workshop_send_text(AigcWorkshop *self, const char *panel, const char *text);
+
 /* Submits a job for this panel through the bridge; the panel becomes busy until it is done. */
 AigcJobHandle *aigc_workshop_submit(AigcWorkshop *self, AigcJob *job, const char *title);
 

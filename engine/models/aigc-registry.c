@@ -12,6 +12,22 @@
 static GMutex registry_mutex;
 static GPtrArray *registry; /* (element const AigcModelClass) */
 
+/* The families built into this engine; each entry exists only once its model code does. */
+static const AigcModelClass builtin_classes[] = {
+    {"gpt", "GPT (decoder-only transformer)", AIGC_MODALITY_TEXT,
+     "A Llama-style transformer language model: RMS norm, rotary positions, SwiGLU."},
+};
+
+/* Called with registry_mutex held. */
+static void ensure_builtins_locked(void)
+{
+    if (registry)
+        return;
+    registry = g_ptr_array_new();
+    for (guint i = 0; i < G_N_ELEMENTS(builtin_classes); i++)
+        g_ptr_array_add(registry, (gpointer)&builtin_classes[i]);
+}
+
 const char *aigc_modality_name(AigcModality modality)
 {
     static const char *names[] = {"text", "image", "audio", "scene"};
@@ -23,8 +39,7 @@ void aigc_registry_register(const AigcModelClass *klass)
 {
     g_return_if_fail(klass && klass->name);
     g_mutex_lock(&registry_mutex);
-    if (!registry)
-        registry = g_ptr_array_new();
+    ensure_builtins_locked();
     for (guint i = 0; i < registry->len; i++) {
         const AigcModelClass *k = registry->pdata[i];
         if (strcmp(k->name, klass->name) == 0) {
@@ -41,7 +56,8 @@ const AigcModelClass *aigc_registry_find(const char *name)
 {
     const AigcModelClass *found = NULL;
     g_mutex_lock(&registry_mutex);
-    for (guint i = 0; registry && i < registry->len && !found; i++) {
+    ensure_builtins_locked();
+    for (guint i = 0; i < registry->len && !found; i++) {
         const AigcModelClass *k = registry->pdata[i];
         if (strcmp(k->name, name) == 0)
             found = k;
@@ -63,7 +79,8 @@ GPtrArray *aigc_registry_list(void)
 {
     GPtrArray *list = g_ptr_array_new();
     g_mutex_lock(&registry_mutex);
-    for (guint i = 0; registry && i < registry->len; i++)
+    ensure_builtins_locked();
+    for (guint i = 0; i < registry->len; i++)
         g_ptr_array_add(list, registry->pdata[i]);
     g_mutex_unlock(&registry_mutex);
     g_ptr_array_sort(list, compare_classes);

@@ -46,6 +46,7 @@ typedef struct {
 } AigcModelInfo;
 
 void aigc_model_info_free(AigcModelInfo *info);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(AigcModelInfo, aigc_model_info_free)
 
 /* (transfer full) The folders searched for model files, in order: $AIGC_MODELS_DIR (if set),
  * the user's $XDG_DATA_HOME/aigc-studio/models, the installed models, and (for uninstalled

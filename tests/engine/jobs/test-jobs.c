@@ -285,6 +285,36 @@ static void test_unsubmitted_job(void)
     g_assert_cmpint(p.n_freed, ==, 1);
 }
 
+typedef struct {
+    AigcLogLevel level;
+    char *message;
+    int n;
+} Captured;
+
+static void capture_log(AigcLogLevel level, const char *message, gpointer user_data)
+{
+    Captured *c = user_data;
+    c->level = level;
+    g_free(c->message);
+    c->message = g_strdup(message);
+    c->n++;
+}
+
+static void test_log_handler(void)
+{
+    Captured c = {0};
+    aigc_log_set_handler(capture_log, &c);
+    aigc_warning("disk %s is full", "/tmp");
+    aigc_debug("step %d", 3);
+    g_assert_cmpint(c.n, ==, 2);
+    g_assert_cmpint(c.level, ==, AIGC_LOG_DEBUG);
+    g_assert_cmpstr(c.message, ==, "step 3");
+    aigc_log_set_handler(NULL, NULL); /* back to GLib's handler */
+    aigc_debug("not captured");
+    g_assert_cmpint(c.n, ==, 2);
+    g_free(c.message);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -295,5 +325,6 @@ int main(int argc, char **argv)
     g_test_add_func("/engine/jobs/shutdown-with-queue", test_shutdown_with_queue);
     g_test_add_func("/engine/jobs/races", test_races);
     g_test_add_func("/engine/jobs/unsubmitted", test_unsubmitted_job);
+    g_test_add_func("/engine/log/handler", test_log_handler);
     return g_test_run();
 }

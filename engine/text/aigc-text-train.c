@@ -1,0 +1,473 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * DESIGN (files and resumption): training writes two files. OUTPUT is the usable model
+ * (weights in the chosen dtype, "family", "gpt.config", "tokenizer", "title", "training" and
+ * "metrics" metadata). OUTPUT.ckpt holds everything needed to continue bit for bit: float32
+ * weights ("model." prefix), optimizer state ("optim."), the step, the batch RNG's offset, the
+ * tokenizer and config, and the elapsed time. Both are written atomically, the checkpoint first.
+ * --resume reads OUTPUT.ckpt; the batch sequence depends only on the seed and the step, so an
+ * interrupted run and an uninterrupted one end with the same weights.
+ */
+#include "aigc-text-train.h"
+
+#include "aigc-error.h"
+#include "io/aigc-atomic-file.h"
+#include "optim/aigc-optim.h"
+#include "optim/aigc-schedule.h"
+#include "tensor/aigc-threads.h"
+#include "text/aigc-tokenizer.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+AigcTextTrainParams *aigc_text_train_params_new(const char *family)
+{
+    AigcTextTrainParams *p = g_new0(AigcTextTrainParams, 1);
+    p->family = g_strdup(family);
+    p->tokenizer = g_strdup("char");
+    p->gpt = aigc_gpt_default_config();
+    p->batch_size = 32;
+    p->seq_len = 128;
+    p->gpt.max_seq_len = 128;
+    p->steps = 2000;
+    p->lr = 1e-3f;
+    p->lr_min = 1e-4f;
+    p->warmup = 100;
+    p->weight_decay = 0.1f;
+    p->grad_clip = 1.0f;
+    p->eval_every = 250;
+    p->eval_chars = 50000;
+    p->checkpoint_every = 250;
+    p->seed = 1337;
+    p->save_dtype = AIGC_DTYPE_F32;
+    return p;
+}
+
+void aigc_text_train_params_free(AigcTextTrainParams *p)
+{
+    if (!p)
+        return;
+    g_free(p->family);
+    g_free(p->corpus);
+    g_free(p->val_corpus);
+    g_free(p->output);
+    g_free(p->tokenizer);
+    g_free(p->title);
+    g_free(p->command_line);
+    g_free(p->log_csv);
+    g_free(p);
+}
+
+static gboolean parse_int(const char *key, const char *value, gint64 lo, gint64 hi, gint64 *out,
+                          GError **error)
+{
+    char *end = NULL;
+    gint64 v = g_ascii_strtoll(value, &end, 10);
+    if (end == value || *end || v < lo || v > hi) {
+        g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID,
+                    "%s must be an integer %" G_GINT64_FORMAT " … %" G_GINT64_FORMAT ", not “%s”",
+                    key, lo, hi, value);
+        return FALSE;
+    }
+    *out = v;
+    return TRUE;
+}
+
+static gboolean parse_float(const char *key, const char *value, double lo, double hi, float *out,
+                            GError **error)
+{
+    char *end = NULL;
+    double v = g_ascii_strtod(value, &end);
+    if (end == value || *end || !(v >= lo && v <= hi)) {
+        g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID,
+                    "%s must be a number %g … %g, not “%s”", key, lo, hi, value);
+        return FALSE;
+    }
+    *out = (float)v;
+    return TRUE;
+}
+
+gboolean aigc_text_train_params_set(AigcTextTrainParams *p, const char *key, const char *value,
+                                    GError **error)
+{
+    gint64 i;
+    if (!strcmp(key, "batch_size")) {
+        if (!parse_int(key, value, 1, 4096, &i, error))
+            return FALSE;
+        p->batch_size = (int)i;
+    } else if (!strcmp(key, "seq_len")) {
+        if (!parse_int(key, value, 2, 65536, &i, error))
+            return FALSE;
+        p->seq_len = (int)i;
+        p->gpt.max_seq_len = MAX(p->gpt.max_seq_len, p->seq_len);
+    } else if (!strcmp(key, "steps")) {
+        return parse_int(key, value, 1, G_GINT64_CONSTANT(1) << 40, &p->steps, error);
+    } else if (!strcmp(key, "warmup")) {
+        return parse_int(key, value, 0, G_GINT64_CONSTANT(1) << 40, &p->warmup, error);
+    } else if (!strcmp(key, "eval_every")) {
+        return parse_int(key, value, 0, G_GINT64_CONSTANT(1) << 40, &p->eval_every, error);
+    } else if (!strcmp(key, "eval_chars")) {
+        return parse_int(key, value, 0, G_GINT64_CONSTANT(1) << 40, &p->eval_chars, error);
+    } else if (!strcmp(key, "checkpoint_every")) {
+        return parse_int(key, value, 1, G_GINT64_CONSTANT(1) << 40, &p->checkpoint_every, error);
+    } else if (!strcmp(key, "seed")) {
+        if (!parse_int(key, value, 0, G_MAXINT64, &i, error))
+            return FALSE;
+        p->seed = (guint64)i;
+    } else if (!strcmp(key, "lr")) {
+        return parse_float(key, value, 1e-7, 1.0, &p->lr, error);
+    } else if (!strcmp(key, "lr_min")) {
+        return parse_float(key, value, 0, 1.0, &p->lr_min, error);
+    } else if (!strcmp(key, "weight_decay")) {
+        return parse_float(key, value, 0, 10, &p->weight_decay, error);
+    } else if (!strcmp(key, "grad_clip")) {
+        return parse_float(key, value, 0, 1e6, &p->grad_clip, error);
+    } else if (!strcmp(key, "tokenizer")) {
+        if (strcmp(value, "char") && strcmp(value, "byte") && !g_str_has_prefix(value, "bpe:")) {
+            g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID,
+                        "tokenizer must be char, byte or bpe:N, not “%s”", value);
+            return FALSE;
+        }
+        g_free(p->tokenizer);
+        p->tokenizer = g_strdup(value);
+    } else if (!strcmp(key, "dtype")) {
+        g_autofree char *up = g_ascii_strup(value, -1);
+        AigcDtype d;
+        if (!aigc_dtype_from_name(up, &d) ||
+            (d != AIGC_DTYPE_F32 && d != AIGC_DTYPE_F16 && d != AIGC_DTYPE_BF16)) {
+            g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID,
+                        "dtype must be f32, f16 or bf16, not “%s”", value);
+            return FALSE;
+        }
+        p->save_dtype = d;
+    } else {
+        return aigc_gpt_config_set(&p->gpt, key, value, error);
+    }
+    return TRUE;
+}
+
+/* ---- the run ---- */
+
+typedef struct {
+    AigcTextTrainParams *p;
+    AigcJob *job;
+    AigcTokenizer *tok;
+    AigcGpt *gpt;
+    AigcOptimizer *opt;
+    gint64 step;
+    AigcRng rng;
+    double elapsed_before; /* seconds spent in earlier runs */
+    gint64 t_start;
+    double last_loss;
+    double last_val_bpc;
+    gint32 *train_ids;
+    gint64 n_train;
+    gint32 *val_ids;
+    gint64 n_val;
+    gint64 val_chars;
+    FILE *csv;
+} Run;
+
+static char *ckpt_path(Run *r)
+{
+    return g_strconcat(r->p->output, ".ckpt", NULL);
+}
+
+static double elapsed(Run *r)
+{
+    return r->elapsed_before + (g_get_monotonic_time() - r->t_start) / 1e6;
+}
+
+static gboolean build_tokenizer(Run *r, const char *text, gsize len, GError **error)
+{
+    const char *kind = r->p->tokenizer;
+    if (!strcmp(kind, "byte")) {
+        r->tok = aigc_tokenizer_new_byte();
+    } else if (!strcmp(kind, "char")) {
+        r->tok = aigc_tokenizer_train_char(text, len, 1, error);
+    } else {
+        gint64 n;
+        if (!parse_int("bpe vocabulary", kind + 4, 257, 1 << 18, &n, error))
+            return FALSE;
+        aigc_job_report_progress(r->job, 0, "learning the tokenizer");
+        r->tok = aigc_tokenizer_train_bpe(text, len, (int)n, NULL, NULL, error);
+    }
+    return r->tok != NULL;
+}
+
+static gint32 *encode_all(AigcTokenizer *tok, const char *text, gsize len, gint64 *n_out)
+{
+    gint32 *ids = g_new(gint32, MAX(len, 1));
+    *n_out = aigc_tokenizer_encode(tok, text, (gssize)len, ids, (int)MIN(len, G_MAXINT));
+    return ids;
+}
+
+static gboolean save(Run *r, gboolean final, GError **error)
+{
+    AigcTextTrainParams *p = r->p;
+    g_autofree char *config = aigc_gpt_config_to_json(aigc_gpt_get_config(r->gpt));
+    g_autofree char *tok_json = aigc_tokenizer_to_json(r->tok);
+    /* Checkpoint first: it is what --resume needs. */
+    {
+        g_autoptr(AigcSafetensorsWriter) w = aigc_safetensors_writer_new();
+        g_autofree char *step = g_strdup_printf("%" G_GINT64_FORMAT, r->step);
+        g_autofree char *offset = g_strdup_printf("%" G_GUINT64_FORMAT, r->rng.offset);
+        g_autofree char *secs = g_strdup_printf("%.3f", elapsed(r));
+        aigc_safetensors_writer_set_metadata(w, "family", "gpt-checkpoint");
+        aigc_safetensors_writer_set_metadata(w, "gpt.config", config);
+        aigc_safetensors_writer_set_metadata(w, "tokenizer", tok_json);
+        aigc_safetensors_writer_set_metadata(w, "train.step", step);
+        aigc_safetensors_writer_set_metadata(w, "train.rng_offset", offset);
+        aigc_safetensors_writer_set_metadata(w, "train.seconds", secs);
+        if (!aigc_params_save(aigc_gpt_get_params(r->gpt), w, "model.", AIGC_DTYPE_F32, error) ||
+            !aigc_optimizer_save(r->opt, w, "optim.", error))
+            return FALSE;
+        g_autofree char *path = ckpt_path(r);
+        if (!aigc_safetensors_writer_write(w, path, NULL, NULL, error))
+            return FALSE;
+    }
+    g_autoptr(AigcSafetensorsWriter) w = aigc_safetensors_writer_new();
+    if (!aigc_gpt_save(r->gpt, w, p->save_dtype, error))
+        return FALSE;
+    aigc_safetensors_writer_set_metadata(w, "tokenizer", tok_json);
+    if (p->title)
+        aigc_safetensors_writer_set_metadata(w, "title", p->title);
+    g_autofree char *base = g_path_get_basename(p->corpus);
+    g_autofree char *training = g_strdup_printf(
+        "{\"corpus\": \"%s\", \"tokenizer\": \"%s\", \"steps\": %" G_GINT64_FORMAT
+        ", \"batch_size\": %d, \"seq_len\": %d, \"lr\": %g, \"seed\": %" G_GUINT64_FORMAT
+        ", \"seconds\": %.1f, \"threads\": %d, \"finished\": %s}",
+        base, p->tokenizer, r->step, p->batch_size, p->seq_len, p->lr, p->seed, elapsed(r),
+        aigc_threads_get(), final ? "true" : "false");
+    aigc_safetensors_writer_set_metadata(w, "training", training);
+    if (p->command_line)
+        aigc_safetensors_writer_set_metadata(w, "command", p->command_line);
+    if (r->last_val_bpc > 0) {
+        g_autofree char *metrics =
+            g_strdup_printf("{\"val_bits_per_char\": %.4f, \"train_loss\": %.4f}",
+                            r->last_val_bpc, r->last_loss);
+        aigc_safetensors_writer_set_metadata(w, "metrics", metrics);
+    }
+    return aigc_safetensors_writer_write(w, p->output, NULL, NULL, error);
+}
+
+static gboolean resume(Run *r, GError **error)
+{
+    g_autofree char *path = ckpt_path(r);
+    g_autoptr(AigcSafetensors) st = aigc_safetensors_open(path, error);
+    if (!st)
+        return FALSE;
+    const char *tok_json = aigc_safetensors_get_metadata(st, "tokenizer");
+    const char *config = aigc_safetensors_get_metadata(st, "gpt.config");
+    const char *step = aigc_safetensors_get_metadata(st, "train.step");
+    const char *offset = aigc_safetensors_get_metadata(st, "train.rng_offset");
+    const char *secs = aigc_safetensors_get_metadata(st, "train.seconds");
+    if (!tok_json || !config || !step || !offset) {
+        g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_FORMAT,
+                    "%s: not a training checkpoint", path);
+        return FALSE;
+    }
+    r->tok = aigc_tokenizer_new_from_json(tok_json, error);
+    if (!r->tok)
+        return FALSE;
+    AigcGptConfig c;
+    if (!aigc_gpt_config_from_json(&c, config, error))
+        return FALSE;
+    r->gpt = aigc_gpt_new(&c);
+    if (!aigc_params_load(aigc_gpt_get_params(r->gpt), st, "model.", error))
+        return FALSE;
+    AigcOptimizerParams hp = aigc_optimizer_default_params(AIGC_OPTIM_ADAMW);
+    hp.weight_decay = r->p->weight_decay;
+    hp.beta2 = 0.95f;
+    hp.decay_func = aigc_optimizer_decay_matrices;
+    r->opt = aigc_optimizer_new(AIGC_OPTIM_ADAMW, &hp, aigc_gpt_get_params(r->gpt));
+    if (!aigc_optimizer_load(r->opt, st, "optim.", error))
+        return FALSE;
+    r->step = g_ascii_strtoll(step, NULL, 10);
+    r->rng.offset = g_ascii_strtoull(offset, NULL, 10);
+    r->elapsed_before = secs ? g_ascii_strtod(secs, NULL) : 0;
+    r->p->gpt = c;
+    return TRUE;
+}
+
+static gboolean validate(Run *r, gint64 max_chars, double *bpc, GError **error)
+{
+    /* The first max_chars characters' tokens (all when 0). */
+    gint64 n = r->n_val, chars = r->val_chars;
+    if (max_chars > 0 && max_chars < r->val_chars) {
+        n = (gint64)((double)r->n_val * max_chars / r->val_chars);
+        chars = max_chars;
+    }
+    double nats;
+    if (!aigc_gpt_total_nll(r->gpt, r->val_ids, n, NULL, &nats, error))
+        return FALSE;
+    /* Characters per token scale: tokens 1 … n are predicted. */
+    *bpc = nats / M_LN2 / ((double)chars * (n - 1) / MAX(n, 1));
+    return TRUE;
+}
+
+static void run_free(Run *r)
+{
+    if (r->csv)
+        fclose(r->csv);
+    aigc_optimizer_free(r->opt);
+    aigc_gpt_free(r->gpt);
+    aigc_tokenizer_free(r->tok);
+    g_free(r->train_ids);
+    g_free(r->val_ids);
+}
+
+static gboolean train(AigcJob *job, gpointer data, GError **error)
+{
+    AigcTextTrainParams *p = data;
+    Run r = {.p = p, .job = job, .t_start = g_get_monotonic_time()};
+    gboolean ok = FALSE;
+    const int B = p->batch_size, T = p->seq_len;
+    g_autofree gint32 *ids = g_new(gint32, (gsize)B * T), *tgt = g_new(gint32, (gsize)B * T);
+    g_autoptr(AigcCtx) ctx = aigc_ctx_new();
+    g_autofree char *csv_path = p->log_csv ? g_strdup(p->log_csv)
+                                           : g_strconcat(p->output, ".csv", NULL);
+    g_autofree char *text = NULL, *val_text = NULL;
+    gsize len = 0, val_len = 0;
+    g_autofree char *val_path = p->val_corpus ? g_strdup(p->val_corpus) : NULL;
+    if (!val_path && g_str_has_suffix(p->corpus, ".train.txt")) {
+        val_path = g_strndup(p->corpus, strlen(p->corpus) - strlen(".train.txt"));
+        char *tmp = g_strconcat(val_path, ".val.txt", NULL);
+        g_free(val_path);
+        val_path = tmp;
+    }
+    GError *io_error = NULL;
+    if (!g_file_get_contents(p->corpus, &text, &len, &io_error) ||
+        (val_path && !g_file_get_contents(val_path, &val_text, &val_len, &io_error))) {
+        g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_IO, "%s", io_error->message);
+        g_error_free(io_error);
+        return FALSE;
+    }
+    if (!val_text) {
+        /* No validation file: hold out the last 5 % of the corpus. */
+        gsize cut = len - len / 20;
+        while (cut < len && (text[cut] & 0xC0) == 0x80)
+            cut++;
+        val_text = g_strndup(text + cut, len - cut);
+        val_len = len - cut;
+        len = cut;
+    }
+    aigc_rng_init(&r.rng, p->seed);
+    g_autofree char *ckpt = ckpt_path(&r);
+    if (p->resume && g_file_test(ckpt, G_FILE_TEST_EXISTS)) {
+        if (!resume(&r, error))
+            goto out;
+    } else {
+        if (!build_tokenizer(&r, text, len, error))
+            goto out;
+        p->gpt.vocab_size = aigc_tokenizer_get_vocab_size(r.tok);
+        p->gpt.max_seq_len = MAX(p->gpt.max_seq_len, p->seq_len);
+        if (!aigc_gpt_config_validate(&p->gpt, error))
+            goto out;
+        r.gpt = aigc_gpt_new(&p->gpt);
+        AigcRng init_rng;
+        aigc_rng_init(&init_rng, p->seed ^ 0x5eed);
+        aigc_gpt_init_weights(r.gpt, &init_rng);
+        AigcOptimizerParams hp = aigc_optimizer_default_params(AIGC_OPTIM_ADAMW);
+        hp.weight_decay = p->weight_decay;
+        hp.beta2 = 0.95f;
+        hp.decay_func = aigc_optimizer_decay_matrices;
+        r.opt = aigc_optimizer_new(AIGC_OPTIM_ADAMW, &hp, aigc_gpt_get_params(r.gpt));
+    }
+    aigc_job_report_progress(job, 0, "reading the corpus");
+    r.train_ids = encode_all(r.tok, text, len, &r.n_train);
+    r.val_ids = encode_all(r.tok, val_text, val_len, &r.n_val);
+    r.val_chars = aigc_utf8_count_chars(val_text, val_len);
+    if (r.n_train < p->seq_len + 2) {
+        g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID,
+                    "%s: the corpus is shorter than one training sequence", p->corpus);
+        goto out;
+    }
+    gboolean new_csv = !g_file_test(csv_path, G_FILE_TEST_EXISTS) || !p->resume;
+    r.csv = fopen(csv_path, new_csv ? "w" : "a");
+    if (r.csv && new_csv)
+        fprintf(r.csv, "step,loss,lr,tokens_per_second,val_bits_per_char,seconds\n");
+
+    AigcParams *params = aigc_gpt_get_params(r.gpt);
+    gint64 t_window = g_get_monotonic_time(), tokens_window = 0;
+    double tok_per_s = 0;
+    while (r.step < p->steps) {
+        if (aigc_job_is_cancelled(job))
+            break;
+        /* The batch depends on the seed and the step only. */
+        AigcRng batch_rng = aigc_rng_fork(&r.rng, (guint64)r.step);
+        for (int b = 0; b < B; b++) {
+            gint64 off = aigc_rng_below(&batch_rng, (guint32)MIN(r.n_train - T - 1, G_MAXUINT32));
+            memcpy(ids + b * T, r.train_ids + off, (gsize)T * sizeof(gint32));
+            memcpy(tgt + b * T, r.train_ids + off + 1, (gsize)T * sizeof(gint32));
+        }
+        aigc_ctx_reset(ctx);
+        aigc_params_zero_grad(params);
+        AigcTensor *loss = aigc_gpt_loss(ctx, r.gpt, ids, tgt, B, T);
+        if (!isfinite(loss->data[0])) {
+            g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_NUMERIC,
+                        "the loss became %g at step %" G_GINT64_FORMAT, loss->data[0], r.step);
+            goto out;
+        }
+        aigc_ctx_backward(ctx, loss);
+        if (p->grad_clip > 0)
+            aigc_clip_grad_norm(params, p->grad_clip);
+        float lr = aigc_lr_warmup_cosine(r.step + 1, p->warmup, p->steps, p->lr, p->lr_min);
+        aigc_optimizer_step(r.opt, lr);
+        r.step++;
+        r.last_loss = loss->data[0];
+        tokens_window += (gint64)B * T;
+        gint64 now = g_get_monotonic_time();
+        if (now - t_window > G_USEC_PER_SEC) {
+            tok_per_s = tokens_window / ((now - t_window) / 1e6);
+            t_window = now;
+            tokens_window = 0;
+        }
+        gboolean eval_now = p->eval_every > 0 && r.step % p->eval_every == 0;
+        double val = -1;
+        if (eval_now) {
+            if (!validate(&r, p->eval_chars, &val, error))
+                goto out;
+            r.last_val_bpc = val;
+        }
+        if (r.csv) {
+            fprintf(r.csv, "%" G_GINT64_FORMAT ",%.5f,%.3g,%.0f,", r.step, r.last_loss, lr,
+                    tok_per_s);
+            if (val > 0)
+                fprintf(r.csv, "%.4f", val);
+            fprintf(r.csv, ",%.1f\n", elapsed(&r));
+            if (eval_now)
+                fflush(r.csv);
+        }
+        g_autofree char *stage = g_strdup_printf(
+            "step %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT " · loss %.3f · %.1fk tok/s%s", r.step,
+            p->steps, r.last_loss, tok_per_s / 1000, "");
+        aigc_job_report_progress(job, (double)r.step / p->steps, stage);
+        if (r.step % p->checkpoint_every == 0 && r.step < p->steps && !save(&r, FALSE, error))
+            goto out;
+    }
+    if (r.step >= p->steps) {
+        aigc_job_report_progress(job, 1.0, "measuring validation bits per character");
+        if (!validate(&r, 0, &r.last_val_bpc, error))
+            goto out;
+    }
+    /* Finished or stopped: either way the work so far is kept. */
+    if (!save(&r, r.step >= p->steps, error))
+        goto out;
+    AigcTextTrainResult *result = g_new0(AigcTextTrainResult, 1);
+    result->steps_done = r.step;
+    result->train_loss = r.last_loss;
+    result->val_bits_per_char = r.last_val_bpc;
+    result->seconds = elapsed(&r);
+    aigc_job_set_result(job, result, g_free);
+    ok = r.step >= p->steps;
+out:
+    run_free(&r);
+    return ok;
+}
+
+AigcJob *aigc_text_train_job_new(AigcTextTrainParams *params)
+{
+    return aigc_job_new("train text", train, params, (GDestroyNotify)aigc_text_train_params_free);
+}

@@ -1,0 +1,63 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""Golden values for aigc_gru and aigc_gru_cell (tests/engine/nn/test-rnn.c).
+
+Run by developers with /usr/bin/python3 (Debian python3-torch); writes goldens/gru.safetensors.
+A one-layer batch_first nn.GRU (B=2, T=16, I=5, H=7) with a random h0, and an nn.GRUCell (B=3)
+sharing its weights, both in float64: inputs, weights, outputs, the upstream gradients used and
+the gradients of every input and weight.
+"""
+import os
+
+import torch
+
+from st_write import write_safetensors
+
+B, T, I, H = 2, 16, 5, 7
+B_CELL = 3
+
+
+def main():
+    torch.manual_seed(4321)
+    gru = torch.nn.GRU(I, H, batch_first=True).double()
+    x = torch.randn(B, T, I, dtype=torch.float64, requires_grad=True)
+    h0 = torch.randn(B, H, dtype=torch.float64, requires_grad=True)
+    out, h_n = gru(x, h0.unsqueeze(0))
+    h_n = h_n.squeeze(0)
+    dout = torch.randn_like(out)
+    dh_n = torch.randn_like(h_n)
+    torch.autograd.backward([out, h_n], [dout, dh_n])
+    t = {
+        "x": x, "h0": h0,
+        "w_ih": gru.weight_ih_l0, "w_hh": gru.weight_hh_l0,
+        "b_ih": gru.bias_ih_l0, "b_hh": gru.bias_hh_l0,
+        "out": out, "h_n": h_n, "dout": dout, "dh_n": dh_n,
+        "dx": x.grad, "dh0": h0.grad,
+        "dw_ih": gru.weight_ih_l0.grad, "dw_hh": gru.weight_hh_l0.grad,
+        "db_ih": gru.bias_ih_l0.grad, "db_hh": gru.bias_hh_l0.grad,
+    }
+
+    cell = torch.nn.GRUCell(I, H).double()
+    with torch.no_grad():
+        cell.weight_ih.copy_(gru.weight_ih_l0)
+        cell.weight_hh.copy_(gru.weight_hh_l0)
+        cell.bias_ih.copy_(gru.bias_ih_l0)
+        cell.bias_hh.copy_(gru.bias_hh_l0)
+    cx = torch.randn(B_CELL, I, dtype=torch.float64, requires_grad=True)
+    ch = torch.randn(B_CELL, H, dtype=torch.float64, requires_grad=True)
+    h1 = cell(cx, ch)
+    dh1 = torch.randn_like(h1)
+    h1.backward(dh1)
+    t.update({
+        "cell.x": cx, "cell.h": ch, "cell.h_out": h1, "cell.dh_out": dh1,
+        "cell.dx": cx.grad, "cell.dh": ch.grad,
+        "cell.dw_ih": cell.weight_ih.grad, "cell.dw_hh": cell.weight_hh.grad,
+        "cell.db_ih": cell.bias_ih.grad, "cell.db_hh": cell.bias_hh.grad,
+    })
+    here = os.path.dirname(os.path.abspath(__file__))
+    write_safetensors(os.path.join(here, "goldens", "gru.safetensors"), t,
+                      metadata={"source": "tests/reference/gru.py", "torch": torch.__version__})
+
+
+if __name__ == "__main__":
+    main()
