@@ -14,7 +14,7 @@ static int train_text(int argc, char **argv)
     g_auto(GStrv) sets = NULL;
     gboolean resume = FALSE;
     GOptionEntry entries[] = {
-        {"model", 'm', 0, G_OPTION_ARG_STRING, &family, "Family: gpt", "FAMILY"},
+        {"model", 'm', 0, G_OPTION_ARG_STRING, &family, "Family: gpt or ngram", "FAMILY"},
         {"corpus", 'c', 0, G_OPTION_ARG_FILENAME, &corpus, "Training text (UTF-8)", "FILE"},
         {"val", 0, 0, G_OPTION_ARG_FILENAME, &val,
          "Validation text (default: the corpus with .train.txt → .val.txt)", "FILE"},
@@ -22,7 +22,7 @@ static int train_text(int argc, char **argv)
         {"set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sets,
          "key=value: steps, batch_size, seq_len, lr, lr_min, warmup, weight_decay, grad_clip, "
          "eval_every, eval_chars, checkpoint_every, seed, tokenizer (char, byte, bpe:N), dtype; "
-         "dim, n_layers, n_heads, hidden_dim, max_seq_len",
+         "dim, n_layers, n_heads, hidden_dim, max_seq_len; n-gram: order, prune",
          "KEY=VALUE"},
         {"resume", 0, 0, G_OPTION_ARG_NONE, &resume, "Continue from OUT.ckpt", NULL},
         {"title", 0, 0, G_OPTION_ARG_STRING, &title, "A title shown in model lists", "TEXT"},
@@ -50,9 +50,9 @@ static int train_text(int argc, char **argv)
         return aigc_cli_usage_error("train text", "unexpected argument “%s”", argv[1]);
     if (!family || !corpus || !output)
         return aigc_cli_usage_error("train text", "needs --model, --corpus and -o OUT");
-    if (strcmp(family, "gpt") != 0)
-        return aigc_cli_usage_error("train text", "unknown model family “%s” (this version: gpt)",
-                                    family);
+    if (strcmp(family, "gpt") != 0 && strcmp(family, "ngram") != 0)
+        return aigc_cli_usage_error("train text",
+                                    "unknown model family “%s” (this version: gpt, ngram)", family);
     AigcTextTrainParams *p = aigc_text_train_params_new(family);
     p->corpus = g_strdup(corpus);
     p->val_corpus = g_strdup(val);

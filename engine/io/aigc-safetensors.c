@@ -301,7 +301,8 @@ static gboolean parse(AigcSafetensors *st, GError **error)
         n++;
     }
 
-    qsort(entries, n, sizeof(Entry), compare_entries);
+    if (n > 1)
+        qsort(entries, n, sizeof(Entry), compare_entries);
     gint64 expected = 0;
     for (gsize i = 0; i < n; i++) {
         if (entries[i].begin < expected) {
@@ -690,4 +691,27 @@ gboolean aigc_safetensors_writer_write(AigcSafetensorsWriter *w, const char *pat
         return FALSE;
     }
     return aigc_atomic_file_commit(file, error);
+}
+
+gboolean aigc_safetensors_update_metadata(const char *path, const char *const *keys,
+                                          const char *const *values, GError **error)
+{
+    g_autoptr(AigcSafetensors) st = aigc_safetensors_open(path, error);
+    if (!st)
+        return FALSE;
+    g_autoptr(AigcSafetensorsWriter) w = aigc_safetensors_writer_new();
+    const char *const *old_keys = aigc_safetensors_get_metadata_keys(st);
+    for (int i = 0; old_keys[i]; i++)
+        aigc_safetensors_writer_set_metadata(w, old_keys[i],
+                                             aigc_safetensors_get_metadata(st, old_keys[i]));
+    for (int i = 0; keys[i] && values[i]; i++)
+        aigc_safetensors_writer_set_metadata(w, keys[i], values[i]);
+    for (gsize i = 0; i < aigc_safetensors_get_n_tensors(st); i++) {
+        const AigcSafetensorsTensor *t = aigc_safetensors_get_tensor(st, i);
+        if (!aigc_safetensors_writer_add(w, t->name, t->dtype, t->n_dims, t->shape, t->data,
+                                         error))
+            return FALSE;
+    }
+    /* The mapping stays valid until st is freed, after the write. */
+    return aigc_safetensors_writer_write(w, path, NULL, NULL, error);
 }

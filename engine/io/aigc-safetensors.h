@@ -96,4 +96,9 @@ gboolean aigc_safetensors_writer_write(AigcSafetensorsWriter *writer, const char
                                        AigcWriteProgressFunc progress, gpointer user_data,
                                        GError **error);
 
+/* Rewrites a file atomically with extra or changed metadata (keys and values NULL-terminated,
+ * paired); tensors are copied unchanged. */
+gboolean aigc_safetensors_update_metadata(const char *path, const char *const *keys,
+                                          const char *const *values, GError **error);
+
 G_END_DECLS

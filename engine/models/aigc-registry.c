@@ -16,6 +16,8 @@ static GPtrArray *registry; /* (element const AigcModelClass) */
 static const AigcModelClass builtin_classes[] = {
     {"gpt", "GPT (decoder-only transformer)", AIGC_MODALITY_TEXT,
      "A Llama-style transformer language model: RMS norm, rotary positions, SwiGLU."},
+    {"ngram", "Character n-gram (Kneser–Ney)", AIGC_MODALITY_TEXT,
+     "The counting baseline every neural text model is compared to."},
 };
 
 /* Called with registry_mutex held. */

@@ -237,18 +237,131 @@ static void col2im_channels(gint64 c0, gint64 c1, gpointer data)
     }
 }
 
+/* Small planes (the usual 2-D feature maps, short 1-D signals) go through a zero-padded copy of
+ * each plane on the stack instead: every patch row is then a plain copy without clipping, which
+ * is 30–40 % faster on 8×8…32×32 maps. Larger planes (long 1-D signals) keep the clipping path
+ * above, whose rows are long anyway. The padded plane spans exactly the positions the patches
+ * read: input (ih, iw) sits at (ih + ph, iw + pw). */
+#define CONV_PAD_PLANE_MAX 8192 /* floats: 32 KB of stack */
+
+static int padded_h(const ConvGeom *g)
+{
+    return (g->OH - 1) * g->sh + (g->KH - 1) * g->dh + 1;
+}
+
+static int padded_w(const ConvGeom *g)
+{
+    return (g->OW - 1) * g->sw + (g->KW - 1) * g->dw + 1;
+}
+
+/* d[0, n) = s[0, n) for the short rows of small maps: memcpy's call costs more than the copy. */
+static void copy_row(float *restrict d, const float *restrict s, int n)
+{
+    int q = 0;
+    for (; q + 4 <= n; q += 4) {
+        V4 v;
+        memcpy(&v, s + q, sizeof v);
+        memcpy(d + q, &v, sizeof v);
+    }
+    for (; q < n; q++)
+        d[q] = s[q];
+}
+
+/* Parallel over image channels, like col2im: channel c owns rows c·KH·KW… of col. */
+static void im2col_padded_channels(gint64 c0, gint64 c1, gpointer data)
+{
+    const ColJob *job = data;
+    const ConvGeom *g = job->g;
+    const int Hp = padded_h(g), Wp = padded_w(g), sw = g->sw, OW = g->OW;
+    const int n_rows = MIN(g->H, Hp - g->ph), n_cols = CLAMP(Wp - g->pw, 0, g->W);
+    const gint64 HW = (gint64)g->H * g->W, len = job->p1 - job->p0, cols = job->nbc * len;
+    const RowSpan sp = row_span(job);
+    float pad[CONV_PAD_PLANE_MAX]; /* [Hp, Wp]; the border stays zero, the interior is rewritten */
+    memset(pad, 0, (gsize)Hp * Wp * sizeof(float));
+    for (gint64 c = c0; c < c1; c++) {
+        for (int j = 0; j < job->nbc; j++) {
+            const float *src = job->img + ((gint64)j * g->C + c) * HW; /* [H, W] */
+            for (int ih = 0; ih < n_rows && n_cols > 0; ih++)
+                copy_row(pad + (ih + g->ph) * Wp + g->pw, src + (gint64)ih * g->W, n_cols);
+            for (int ki = 0; ki < g->KH; ki++) {
+                for (int kj = 0; kj < g->KW; kj++) {
+                    gint64 r = (c * g->KH + ki) * g->KW + kj;
+                    float *dst = job->col + r * cols + j * len; /* [len] */
+                    for (int oh = sp.oh_a; oh <= sp.oh_b; oh++) {
+                        int ow0 = oh == sp.oh_a ? sp.ow_a : 0, ow1 = oh == sp.oh_b ? sp.ow_b : OW;
+                        const float *s = pad + (oh * g->sh + ki * g->dh) * Wp + kj * g->dw;
+                        if (sw == 1)
+                            copy_row(dst, s + ow0, ow1 - ow0);
+                        else
+                            for (int ow = ow0; ow < ow1; ow++)
+                                dst[ow - ow0] = s[ow * sw];
+                        dst += ow1 - ow0;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* Each plane's patches are summed into a zeroed padded plane, whose interior is then added into
+ * the image. */
+static void col2im_padded_channels(gint64 c0, gint64 c1, gpointer data)
+{
+    const ColJob *job = data;
+    const ConvGeom *g = job->g;
+    const int Hp = padded_h(g), Wp = padded_w(g), sw = g->sw, OW = g->OW;
+    const int n_rows = MIN(g->H, Hp - g->ph), n_cols = CLAMP(Wp - g->pw, 0, g->W);
+    const gint64 HW = (gint64)g->H * g->W, len = job->p1 - job->p0, cols = job->nbc * len;
+    const RowSpan sp = row_span(job);
+    float pad[CONV_PAD_PLANE_MAX]; /* [Hp, Wp] */
+    for (gint64 c = c0; c < c1; c++) {
+        for (int j = 0; j < job->nbc; j++) {
+            memset(pad, 0, (gsize)Hp * Wp * sizeof(float));
+            for (int ki = 0; ki < g->KH; ki++) {
+                for (int kj = 0; kj < g->KW; kj++) {
+                    gint64 r = (c * g->KH + ki) * g->KW + kj;
+                    const float *src = job->col + r * cols + j * len; /* [len] */
+                    for (int oh = sp.oh_a; oh <= sp.oh_b; oh++) {
+                        int ow0 = oh == sp.oh_a ? sp.ow_a : 0, ow1 = oh == sp.oh_b ? sp.ow_b : OW;
+                        float *d = pad + (oh * g->sh + ki * g->dh) * Wp + kj * g->dw;
+                        if (sw == 1)
+                            add_into(d + ow0, src, ow1 - ow0);
+                        else
+                            for (int ow = ow0; ow < ow1; ow++)
+                                d[ow * sw] += src[ow - ow0];
+                        src += ow1 - ow0;
+                    }
+                }
+            }
+            float *dst = job->img_acc + ((gint64)j * g->C + c) * HW; /* [H, W] */
+            for (int ih = 0; ih < n_rows && n_cols > 0; ih++)
+                add_into(dst + (gint64)ih * g->W, pad + (ih + g->ph) * Wp + g->pw, n_cols);
+        }
+    }
+}
+
+static gboolean use_padded(const ConvGeom *g)
+{
+    return (gint64)padded_h(g) * padded_w(g) <= CONV_PAD_PLANE_MAX;
+}
+
 static void im2col(const ConvGeom *g, float *col, const float *img, int nbc, gint64 p0, gint64 p1)
 {
     ColJob job = {.g = g, .col = col, .img = img, .nbc = nbc, .p0 = p0, .p1 = p1};
     gint64 CKK = (gint64)g->C * g->KH * g->KW;
-    aigc_parallel_for(CKK, grain_for(nbc * (p1 - p0)), im2col_rows, &job);
+    if (use_padded(g))
+        aigc_parallel_for(g->C, grain_for((gint64)g->KH * g->KW * nbc * (p1 - p0)),
+                          im2col_padded_channels, &job);
+    else
+        aigc_parallel_for(CKK, grain_for(nbc * (p1 - p0)), im2col_rows, &job);
 }
 
 static void col2im(const ConvGeom *g, float *img_acc, float *col, int nbc, gint64 p0, gint64 p1)
 {
     ColJob job = {.g = g, .col = col, .img_acc = img_acc, .nbc = nbc, .p0 = p0, .p1 = p1};
     gint64 per_channel = (gint64)g->KH * g->KW * nbc * (p1 - p0);
-    aigc_parallel_for(g->C, grain_for(per_channel), col2im_channels, &job);
+    aigc_parallel_for(g->C, grain_for(per_channel),
+                      use_padded(g) ? col2im_padded_channels : col2im_channels, &job);
 }
 
 /* ---- moving the patch side between NCHW and a chunk's [OC, nbc·OHW] ---- */

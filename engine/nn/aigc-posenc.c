@@ -61,7 +61,9 @@ static void rope_rows(gint64 begin, gint64 end, gpointer data)
     const int half = j->D / 2;
     const gint64 row_len = (gint64)j->H * j->D;
     float c2[ROPE_CHUNK], s2[ROPE_CHUNK];
+#if !defined(__clang__)
     const RopeI8 swap = {1, 0, 3, 2, 5, 4, 7, 6};
+#endif
     for (gint64 row = begin; row < end; row++) {
         const float *c = j->fcos + (row % j->T) * half; /* (D/2) */
         const float *s = j->fsin + (row % j->T) * half; /* (D/2) */
@@ -82,7 +84,12 @@ static void rope_rows(gint64 begin, gint64 end, gpointer data)
                     memcpy(&xv, x + e, sizeof xv);
                     memcpy(&cv, c2 + e, sizeof cv);
                     memcpy(&sv, s2 + e, sizeof sv);
-                    RopeV8 r = xv * cv + __builtin_shuffle(xv, swap) * sv;
+#if defined(__clang__)
+                    RopeV8 xs = __builtin_shufflevector(xv, xv, 1, 0, 3, 2, 5, 4, 7, 6);
+#else
+                    RopeV8 xs = __builtin_shuffle(xv, swap);
+#endif
+                    RopeV8 r = xv * cv + xs * sv;
                     if (j->accumulate) {
                         memcpy(&yv, y + e, sizeof yv);
                         r += yv;

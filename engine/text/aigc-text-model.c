@@ -6,11 +6,12 @@
 
 #include "aigc-error.h"
 #include "models/gpt/aigc-gpt.h"
+#include "models/ngram/aigc-ngram.h"
 
 #include <math.h>
 #include <string.h>
 
-typedef enum { FAMILY_GPT } Family;
+typedef enum { FAMILY_GPT, FAMILY_NGRAM } Family;
 
 struct _AigcTextModel {
     gatomicrefcount refs;
@@ -20,12 +21,37 @@ struct _AigcTextModel {
     AigcTokenizer *tokenizer;
     GHashTable *metadata;
     AigcGpt *gpt;
+    AigcNgram *ngram;
+    double *probs; /* (n_vocab + 2) n-gram distribution scratch */
 };
 
 struct _AigcTextSession {
     AigcTextModel *model;
     AigcGptState *gpt;
+    gunichar context[AIGC_NGRAM_MAX_ORDER]; /* n-gram: the last characters, oldest first */
+    int n_context;
+    int pos;
 };
+
+/* An n-gram model's tokenizer: a character vocabulary of exactly its code points, so token id
+ * 1 + i is vocab[i] (the character tokenizer sorts code points), 0 is UNK and the last is END. */
+static AigcTokenizer *ngram_tokenizer(AigcNgram *ngram, const char *path, GError **error)
+{
+    int n_vocab;
+    const gunichar *vocab = aigc_ngram_get_vocab(ngram, &n_vocab);
+    GString *s = g_string_new(NULL);
+    for (int i = 0; i < n_vocab; i++)
+        g_string_append_unichar(s, vocab[i]);
+    AigcTokenizer *tok = aigc_tokenizer_train_char(s->str, s->len, 1, error);
+    g_string_free(s, TRUE);
+    if (tok && aigc_tokenizer_get_vocab_size(tok) != n_vocab + 2) {
+        aigc_tokenizer_free(tok);
+        g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_FORMAT,
+                    "%s: the n-gram vocabulary holds characters a tokenizer cannot", path);
+        return NULL;
+    }
+    return tok;
+}
 
 static gboolean fail(GError **error, const char *path, const char *fault)
 {
@@ -44,41 +70,57 @@ AigcTextModel *aigc_text_model_load(const char *path, GError **error)
         fail(error, path, "not a model file (no “family” in its metadata)");
         return NULL;
     }
-    if (strcmp(family, "gpt") != 0) {
+    AigcTokenizer *tok = NULL;
+    AigcGpt *gpt = NULL;
+    AigcNgram *ngram = NULL;
+    if (strcmp(family, "ngram") == 0) {
+        ngram = aigc_ngram_new_from_safetensors(st, error);
+        if (!ngram)
+            return NULL;
+        tok = ngram_tokenizer(ngram, path, error);
+        if (!tok) {
+            aigc_ngram_free(ngram);
+            return NULL;
+        }
+    } else if (strcmp(family, "gpt") == 0) {
+        if (!tok_json) {
+            fail(error, path, "the model has no tokenizer in its metadata");
+            return NULL;
+        }
+        GError *tok_error = NULL;
+        tok = aigc_tokenizer_new_from_json(tok_json, &tok_error);
+        if (!tok) {
+            g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_FORMAT, "%s: tokenizer: %s",
+                        path, tok_error->message);
+            g_error_free(tok_error);
+            return NULL;
+        }
+        gpt = aigc_gpt_load(st, error);
+        if (!gpt) {
+            aigc_tokenizer_free(tok);
+            return NULL;
+        }
+        if (aigc_gpt_get_config(gpt)->vocab_size != aigc_tokenizer_get_vocab_size(tok)) {
+            aigc_gpt_free(gpt);
+            aigc_tokenizer_free(tok);
+            fail(error, path, "the tokenizer's vocabulary and the model's disagree");
+            return NULL;
+        }
+    } else {
         g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_UNSUPPORTED,
                     "%s: “%s” is not a text model family this version can run", path, family);
         return NULL;
     }
-    if (!tok_json) {
-        fail(error, path, "the model has no tokenizer in its metadata");
-        return NULL;
-    }
-    GError *tok_error = NULL;
-    AigcTokenizer *tok = aigc_tokenizer_new_from_json(tok_json, &tok_error);
-    if (!tok) {
-        g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_FORMAT, "%s: tokenizer: %s", path,
-                    tok_error->message);
-        g_error_free(tok_error);
-        return NULL;
-    }
-    AigcGpt *gpt = aigc_gpt_load(st, error);
-    if (!gpt) {
-        aigc_tokenizer_free(tok);
-        return NULL;
-    }
-    if (aigc_gpt_get_config(gpt)->vocab_size != aigc_tokenizer_get_vocab_size(tok)) {
-        aigc_gpt_free(gpt);
-        aigc_tokenizer_free(tok);
-        fail(error, path, "the tokenizer's vocabulary and the model's disagree");
-        return NULL;
-    }
     AigcTextModel *m = g_new0(AigcTextModel, 1);
     g_atomic_ref_count_init(&m->refs);
-    m->family = FAMILY_GPT;
+    m->family = ngram ? FAMILY_NGRAM : FAMILY_GPT;
     m->family_name = g_strdup(family);
     m->path = g_strdup(path);
     m->tokenizer = tok;
     m->gpt = gpt;
+    m->ngram = ngram;
+    if (ngram)
+        m->probs = g_new(double, aigc_tokenizer_get_vocab_size(tok));
     m->metadata = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     const char *const *keys = aigc_safetensors_get_metadata_keys(st);
     for (int i = 0; keys[i]; i++)
@@ -98,6 +140,8 @@ void aigc_text_model_unref(AigcTextModel *m)
     if (!m || !g_atomic_ref_count_dec(&m->refs))
         return;
     aigc_gpt_free(m->gpt);
+    aigc_ngram_free(m->ngram);
+    g_free(m->probs);
     aigc_tokenizer_free(m->tokenizer);
     g_hash_table_destroy(m->metadata);
     g_free(m->family_name);
@@ -127,7 +171,7 @@ int aigc_text_model_get_vocab_size(AigcTextModel *m)
 
 int aigc_text_model_get_max_context(AigcTextModel *m)
 {
-    return aigc_gpt_get_config(m->gpt)->max_seq_len;
+    return m->gpt ? aigc_gpt_get_config(m->gpt)->max_seq_len : 0;
 }
 
 const char *aigc_text_model_get_metadata(AigcTextModel *m, const char *key)
@@ -139,7 +183,8 @@ AigcTextSession *aigc_text_session_new(AigcTextModel *m)
 {
     AigcTextSession *s = g_new0(AigcTextSession, 1);
     s->model = aigc_text_model_ref(m);
-    s->gpt = aigc_gpt_state_new(m->gpt);
+    if (m->gpt)
+        s->gpt = aigc_gpt_state_new(m->gpt);
     return s;
 }
 
@@ -154,16 +199,46 @@ void aigc_text_session_free(AigcTextSession *s)
 
 void aigc_text_session_reset(AigcTextSession *s)
 {
-    aigc_gpt_state_reset(s->gpt);
+    if (s->gpt)
+        aigc_gpt_state_reset(s->gpt);
+    s->n_context = 0;
+    s->pos = 0;
 }
 
 int aigc_text_session_get_pos(AigcTextSession *s)
 {
-    return aigc_gpt_state_get_pos(s->gpt);
+    return s->gpt ? aigc_gpt_state_get_pos(s->gpt) : s->pos;
+}
+
+static gboolean ngram_feed(AigcTextSession *s, gint32 token, float *logits)
+{
+    AigcTextModel *m = s->model;
+    const int V = aigc_tokenizer_get_vocab_size(m->tokenizer); /* n_vocab + 2 */
+    const int n_vocab = V - 2;
+    gunichar c = token == 0 ? AIGC_NGRAM_UNK : token == V - 1 ? AIGC_NGRAM_END
+                                                              : aigc_ngram_get_vocab(m->ngram, NULL)[token - 1];
+    int keep = aigc_ngram_get_order(m->ngram) - 1;
+    if (keep > 0) {
+        if (s->n_context == keep) {
+            memmove(s->context, s->context + 1, (gsize)(keep - 1) * sizeof(gunichar));
+            s->n_context--;
+        }
+        s->context[s->n_context++] = c;
+    }
+    aigc_ngram_distribution(m->ngram, s->context, s->n_context, m->probs);
+    /* Distribution order: vocabulary, END, UNK; token order: UNK, vocabulary, END. */
+    logits[0] = (float)log(m->probs[n_vocab + 1]);
+    for (int i = 0; i < n_vocab; i++)
+        logits[1 + i] = (float)log(m->probs[i]);
+    logits[V - 1] = (float)log(m->probs[n_vocab]);
+    s->pos++;
+    return TRUE;
 }
 
 gboolean aigc_text_session_feed(AigcTextSession *s, gint32 token, float *logits)
 {
+    if (s->model->ngram)
+        return ngram_feed(s, token, logits);
     return aigc_gpt_decode(s->model->gpt, s->gpt, token, logits);
 }
 
@@ -174,6 +249,10 @@ gboolean aigc_text_model_bits_per_char(AigcTextModel *m, const char *text, gsize
     if (n_chars == 0) {
         g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID, "the text is empty");
         return FALSE;
+    }
+    if (m->ngram) {
+        *bits_per_char = aigc_ngram_bits_per_char(m->ngram, text, len);
+        return TRUE;
     }
     g_autofree gint32 *ids = g_new(gint32, MAX(len, 1));
     int n = aigc_tokenizer_encode(m->tokenizer, text, (gssize)len, ids, (int)MIN(len, G_MAXINT));

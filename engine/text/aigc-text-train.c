@@ -12,6 +12,7 @@
 
 #include "aigc-error.h"
 #include "io/aigc-atomic-file.h"
+#include "models/ngram/aigc-ngram.h"
 #include "optim/aigc-optim.h"
 #include "optim/aigc-schedule.h"
 #include "tensor/aigc-threads.h"
@@ -41,6 +42,8 @@ AigcTextTrainParams *aigc_text_train_params_new(const char *family)
     p->checkpoint_every = 250;
     p->seed = 1337;
     p->save_dtype = AIGC_DTYPE_F32;
+    p->ngram_order = 6;
+    p->ngram_prune = 1;
     return p;
 }
 
@@ -123,6 +126,14 @@ gboolean aigc_text_train_params_set(AigcTextTrainParams *p, const char *key, con
         return parse_float(key, value, 0, 10, &p->weight_decay, error);
     } else if (!strcmp(key, "grad_clip")) {
         return parse_float(key, value, 0, 1e6, &p->grad_clip, error);
+    } else if (!strcmp(key, "order")) {
+        if (!parse_int(key, value, 1, AIGC_NGRAM_MAX_ORDER, &i, error))
+            return FALSE;
+        p->ngram_order = (int)i;
+    } else if (!strcmp(key, "prune")) {
+        if (!parse_int(key, value, 0, 1000, &i, error))
+            return FALSE;
+        p->ngram_prune = (int)i;
     } else if (!strcmp(key, "tokenizer")) {
         if (strcmp(value, "char") && strcmp(value, "byte") && !g_str_has_prefix(value, "bpe:")) {
             g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID,
@@ -318,6 +329,43 @@ static void run_free(Run *r)
     g_free(r->val_ids);
 }
 
+/* The n-gram baseline: counted in one pass, no steps. */
+static gboolean train_ngram(AigcJob *job, AigcTextTrainParams *p, const char *text, gsize len,
+                            const char *val_text, gsize val_len, GError **error)
+{
+    gint64 t0 = g_get_monotonic_time();
+    aigc_job_report_progress(job, 0.1, "counting n-grams");
+    AigcNgramParams np = aigc_ngram_default_params();
+    np.order = p->ngram_order;
+    np.prune_count = p->ngram_prune;
+    g_autoptr(AigcNgram) ngram = aigc_ngram_train_full(text, len, &np, error);
+    if (!ngram)
+        return FALSE;
+    if (aigc_job_is_cancelled(job))
+        return FALSE;
+    aigc_job_report_progress(job, 0.7, "measuring validation bits per character");
+    double bpc = aigc_ngram_bits_per_char(ngram, val_text, val_len);
+    if (!aigc_ngram_save(ngram, p->output, error))
+        return FALSE;
+    double seconds = (g_get_monotonic_time() - t0) / 1e6;
+    g_autofree char *base = g_path_get_basename(p->corpus);
+    g_autofree char *training = g_strdup_printf(
+        "{\"corpus\": \"%s\", \"order\": %d, \"prune\": %d, \"seconds\": %.1f}", base,
+        np.order, np.prune_count, seconds);
+    g_autofree char *metrics = g_strdup_printf("{\"val_bits_per_char\": %.4f}", bpc);
+    const char *keys[] = {"title", "training", "metrics", "command", NULL};
+    const char *values[] = {p->title ? p->title : "n-gram", training, metrics,
+                            p->command_line ? p->command_line : "", NULL};
+    if (!aigc_safetensors_update_metadata(p->output, keys, values, error))
+        return FALSE;
+    AigcTextTrainResult *result = g_new0(AigcTextTrainResult, 1);
+    result->val_bits_per_char = bpc;
+    result->seconds = seconds;
+    aigc_job_set_result(job, result, g_free);
+    aigc_job_report_progress(job, 1.0, "done");
+    return TRUE;
+}
+
 static gboolean train(AigcJob *job, gpointer data, GError **error)
 {
     AigcTextTrainParams *p = data;
@@ -326,6 +374,7 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
     const int B = p->batch_size, T = p->seq_len;
     g_autofree gint32 *ids = g_new(gint32, (gsize)B * T), *tgt = g_new(gint32, (gsize)B * T);
     g_autoptr(AigcCtx) ctx = aigc_ctx_new();
+    g_autofree char *ckpt = NULL;
     g_autofree char *csv_path = p->log_csv ? g_strdup(p->log_csv)
                                            : g_strconcat(p->output, ".csv", NULL);
     g_autofree char *text = NULL, *val_text = NULL;
@@ -353,8 +402,12 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
         val_len = len - cut;
         len = cut;
     }
+    if (!strcmp(p->family, "ngram")) {
+        ok = train_ngram(job, p, text, len, val_text, val_len, error);
+        goto out;
+    }
     aigc_rng_init(&r.rng, p->seed);
-    g_autofree char *ckpt = ckpt_path(&r);
+    ckpt = ckpt_path(&r);
     if (p->resume && g_file_test(ckpt, G_FILE_TEST_EXISTS)) {
         if (!resume(&r, error))
             goto out;

@@ -14,7 +14,7 @@
 G_BEGIN_DECLS
 
 typedef struct {
-    char *family;        /* "gpt" */
+    char *family;        /* "gpt" or "ngram" */
     char *corpus;        /* training text (UTF-8) */
     char *val_corpus;    /* (nullable) validation text; default: corpus with .train → .val */
     char *output;        /* the model file; its checkpoint is OUTPUT.ckpt */
@@ -36,6 +36,8 @@ typedef struct {
     gboolean resume;
     char *log_csv;       /* (nullable) default OUTPUT.csv */
     AigcDtype save_dtype;
+    int ngram_order;     /* n-gram: order (6) */
+    int ngram_prune;     /* n-gram: drop n-grams of order ≥ 3 seen at most this often (1) */
 } AigcTextTrainParams;
 
 /* (transfer full) Defaults for a family ("gpt"). */

@@ -263,7 +263,7 @@ static void test_fashion_conv(void)
             AigcTensor *loss =
                 aigc_cross_entropy(ctx, convnet_forward(ctx, &m, batch, BATCH), labels, -100);
             aigc_ctx_backward(ctx, loss);
-            aigc_optimizer_step(opt, 2e-3f);
+            aigc_optimizer_step(opt, 4e-3f);
         }
         /* Training accuracy over all 1,000 images. */
         aigc_ctx_reset(ctx);

@@ -186,12 +186,16 @@ static gboolean find_context(const AigcNgram *m, const guint32 *h, int k, guint3
     return TRUE;
 }
 
+/* D(a) for an n-gram of level k (none for the BOS unigram's a = 0). */
+static inline double discount_of(const AigcNgram *m, int k, guint32 a)
+{
+    return a == 0 ? 0.0 : m->discount[k][MIN(a, 3u) - 1];
+}
+
 /* a − D(a) for an n-gram of level k. */
 static inline double discounted(const AigcNgram *m, int k, guint32 a)
 {
-    if (a == 0)
-        return 0.0;
-    return (double)a - m->discount[k][MIN(a, 3u) - 1];
+    return (double)a - discount_of(m, k, a);
 }
 
 /* p(w | the last min(n_ctx, order − 1) symbols of ctx), all as ids. */
@@ -300,6 +304,8 @@ double aigc_ngram_bits_per_char(AigcNgram *m, const char *text, gsize len)
 {
     g_return_val_if_fail(m != NULL, NAN);
     g_return_val_if_fail(len == 0 || text != NULL, NAN);
+    if (len == 0)
+        return NAN;
     g_return_val_if_fail(g_utf8_validate_len(text, len, NULL), NAN);
     gint64 n_chars = (gint64)g_utf8_strlen(text, (gssize)len);
     if (n_chars == 0)
@@ -387,6 +393,7 @@ gunichar aigc_ngram_sample(AigcNgram *m, const gunichar *context, int n_ctx, flo
     g_return_val_if_fail(m != NULL, AIGC_NGRAM_END);
     g_return_val_if_fail(n_ctx >= 0 && (n_ctx == 0 || context != NULL), AIGC_NGRAM_END);
     g_return_val_if_fail(rng != NULL, AIGC_NGRAM_END);
+    g_return_val_if_fail(!isnan(temperature), AIGC_NGRAM_END);
     guint32 ids[AIGC_NGRAM_MAX_ORDER];
     int n_h = context_ids(m, context, n_ctx, ids);
     SampleScratch s;
@@ -415,9 +422,10 @@ char *aigc_ngram_generate(AigcNgram *m, const char *prompt, gssize prompt_len, i
     g_return_val_if_fail(m != NULL, NULL);
     g_return_val_if_fail(rng != NULL, NULL);
     g_return_val_if_fail(n_chars >= 0, NULL);
+    g_return_val_if_fail(!isnan(temperature), NULL);
     if (!prompt)
-        prompt_len = 0;
-    else if (prompt_len < 0)
+        prompt = "";
+    if (prompt_len < 0)
         prompt_len = (gssize)strlen(prompt);
     g_return_val_if_fail(prompt_len == 0 || g_utf8_validate_len(prompt, (gsize)prompt_len, NULL),
                          NULL);
@@ -425,7 +433,7 @@ char *aigc_ngram_generate(AigcNgram *m, const char *prompt, gssize prompt_len, i
     guint32 window[AIGC_NGRAM_MAX_ORDER];
     int n_window = 0, capacity = m->order - 1;
     window_push(window, &n_window, capacity, ID_BOS(m));
-    for (const char *p = prompt; p && p < prompt + prompt_len; p = g_utf8_next_char(p))
+    for (const char *p = prompt; p < prompt + prompt_len; p = g_utf8_next_char(p))
         window_push(window, &n_window, capacity, symbol_id(m, g_utf8_get_char(p)));
 
     GString *out = g_string_new(NULL);
@@ -466,7 +474,7 @@ static void compute_gammas(AigcNgram *m)
             double freed = 0;
             for (guint32 c = lv->first_child[p]; c < lv->first_child[p + 1]; c++) {
                 kept += next->count[c];
-                freed += (double)next->count[c] - discounted(m, k + 1, next->count[c]);
+                freed += discount_of(m, k + 1, next->count[c]);
             }
             lv->gamma[p] = ((double)(total - kept) + freed) / total;
         }
@@ -738,6 +746,8 @@ AigcNgram *aigc_ngram_train_full(const char *text, gsize len, const AigcNgramPar
                                  GError **error)
 {
     g_return_val_if_fail(len == 0 || text != NULL, NULL);
+    if (len == 0)
+        text = "";
     AigcNgramParams pr = params ? *params : aigc_ngram_default_params();
     if (pr.order < 1 || pr.order > AIGC_NGRAM_MAX_ORDER) {
         g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID,
@@ -764,10 +774,10 @@ AigcNgram *aigc_ngram_train_full(const char *text, gsize len, const AigcNgramPar
 
     /* The vocabulary: a presence map over the code points up to the largest one seen. */
     gunichar max_c = 0;
-    for (const char *p = text; p && p < text + len; p = g_utf8_next_char(p))
+    for (const char *p = text; p < text + len; p = g_utf8_next_char(p))
         max_c = MAX(max_c, g_utf8_get_char(p));
     guint32 *id_of = g_new0(guint32, (gsize)max_c + 1); /* code point → id + 1 */
-    for (const char *p = text; p && p < text + len; p = g_utf8_next_char(p))
+    for (const char *p = text; p < text + len; p = g_utf8_next_char(p))
         id_of[g_utf8_get_char(p)] = 1;
     AigcNgram *m = g_new0(AigcNgram, 1);
     m->order = n;
@@ -788,7 +798,7 @@ AigcNgram *aigc_ngram_train_full(const char *text, gsize len, const AigcNgramPar
     guint32 *s = g_new(guint32, n_s);
     s[0] = ID_BOS(m);
     gint64 j = 1;
-    for (const char *p = text; p && p < text + len; p = g_utf8_next_char(p))
+    for (const char *p = text; p < text + len; p = g_utf8_next_char(p))
         s[j++] = id_of[g_utf8_get_char(p)] - 1;
     s[j] = ID_END(m);
     g_free(id_of);
@@ -930,11 +940,11 @@ gboolean aigc_ngram_save(AigcNgram *m, const char *path, GError **error)
 
 /* ---- loading ---- */
 
-#define LOAD_ERROR(error, st, ...)                                                             \
-    do {                                                                                       \
-        g_autofree char *msg_ = g_strdup_printf(__VA_ARGS__);                                  \
-        g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_FORMAT, "%s: %s",              \
-                    aigc_safetensors_get_label(st), msg_);                                     \
+#define LOAD_ERROR(error, st, ...)                                                                 \
+    do {                                                                                           \
+        g_autofree char *msg_ = g_strdup_printf(__VA_ARGS__);                                      \
+        g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_FORMAT, "%s: %s",                  \
+                    aigc_safetensors_get_label(st), msg_);                                         \
     } while (0)
 
 static gboolean parse_int_meta(AigcSafetensors *st, const char *key, gint64 lo, gint64 hi,
@@ -947,8 +957,10 @@ static gboolean parse_int_meta(AigcSafetensors *st, const char *key, gint64 lo, 
     }
     guint64 v;
     if (!g_ascii_string_to_unsigned(value, 10, (guint64)lo, (guint64)hi, &v, NULL)) {
-        LOAD_ERROR(error, st, "n-gram “%s” is “%s”, not a whole number in %" G_GINT64_FORMAT
-                   "..%" G_GINT64_FORMAT, key, value, lo, hi);
+        LOAD_ERROR(error, st,
+                   "n-gram “%s” is “%s”, not a whole number in %" G_GINT64_FORMAT
+                   "..%" G_GINT64_FORMAT,
+                   key, value, lo, hi);
         return FALSE;
     }
     *out = (gint64)v;
@@ -972,8 +984,10 @@ static gboolean parse_vocab(AigcSafetensors *st, AigcNgram *m, GError **error)
     for (glong i = 0; i < n; i++, p = g_utf8_next_char(p)) {
         m->vocab[i] = g_utf8_get_char(p);
         if (i > 0 && m->vocab[i] <= m->vocab[i - 1]) {
-            LOAD_ERROR(error, st, "n-gram vocabulary is not in strictly ascending order at "
-                       "character %ld", i);
+            LOAD_ERROR(error, st,
+                       "n-gram vocabulary is not in strictly ascending order at "
+                       "character %ld",
+                       i);
             return FALSE;
         }
     }
@@ -1011,8 +1025,10 @@ static gboolean parse_discounts(AigcSafetensors *st, AigcNgram *m, GError **erro
             /* 0 < D(c) ≤ c keeps every discounted count ≥ 0 and every γ > 0. */
             if (d->type != AIGC_JSON_NUMBER || !isfinite(d->number) || !(d->number > 0) ||
                 d->number > c) {
-                LOAD_ERROR(error, st, "n-gram discount D%d of level %d is not a number in "
-                           "(0, %d]", c, k, c);
+                LOAD_ERROR(error, st,
+                           "n-gram discount D%d of level %d is not a number in "
+                           "(0, %d]",
+                           c, k, c);
                 return FALSE;
             }
             m->discount[k][c - 1] = d->number;
@@ -1035,8 +1051,9 @@ static guint32 *read_ints(AigcSafetensors *st, const char *name, gint64 n, guint
         return NULL;
     }
     if (n >= 0 && t->n_elements != n) {
-        LOAD_ERROR(error, st, "n-gram tensor “%s” has %" G_GINT64_FORMAT " values, not %"
-                   G_GINT64_FORMAT, name, t->n_elements, n);
+        LOAD_ERROR(error, st,
+                   "n-gram tensor “%s” has %" G_GINT64_FORMAT " values, not %" G_GINT64_FORMAT,
+                   name, t->n_elements, n);
         return NULL;
     }
     if (t->n_elements >= G_MAXINT32) {
@@ -1054,8 +1071,10 @@ static guint32 *read_ints(AigcSafetensors *st, const char *name, gint64 n, guint
             x = GINT32_FROM_LE(le);
         }
         if (x < 0 || x > (gint64)max_value) {
-            LOAD_ERROR(error, st, "n-gram tensor “%s” holds %" G_GINT64_FORMAT " at index %"
-                       G_GINT64_FORMAT ", outside 0..%u", name, x, i, max_value);
+            LOAD_ERROR(error, st,
+                       "n-gram tensor “%s” holds %" G_GINT64_FORMAT " at index %" G_GINT64_FORMAT
+                       ", outside 0..%u",
+                       name, x, i, max_value);
             g_free(v);
             return NULL;
         }
@@ -1075,13 +1094,13 @@ static gboolean check_level(AigcSafetensors *st, const AigcNgram *m, int k, GErr
             guint32 w = lv->word[c];
             gboolean is_bos = k == 1 && w == ID_BOS(m);
             if (w == ID_UNK(m) || (w == ID_BOS(m) && k > 1)) {
-                LOAD_ERROR(error, st, "n-gram %" G_GINT64_FORMAT " of level %d ends in %s", (gint64)c,
-                           k, w == ID_UNK(m) ? "UNK" : "BOS");
+                LOAD_ERROR(error, st, "n-gram %" G_GINT64_FORMAT " of level %d ends in %s",
+                           (gint64)c, k, w == ID_UNK(m) ? "UNK" : "BOS");
                 return FALSE;
             }
             if (c > parent->first_child[p] && w <= lv->word[c - 1]) {
-                LOAD_ERROR(error, st, "n-gram %u of level %d is out of order among its siblings",
-                           c, k);
+                LOAD_ERROR(error, st, "n-gram %u of level %d is out of order among its siblings", c,
+                           k);
                 return FALSE;
             }
             if (is_bos ? lv->count[c] != 0 : lv->count[c] == 0) {
@@ -1098,8 +1117,10 @@ static gboolean check_level(AigcSafetensors *st, const AigcNgram *m, int k, GErr
         for (guint32 c = lv->first_child[p]; c < lv->first_child[p + 1]; c++)
             kept += m->level[k + 1].count[c];
         if (kept > lv->total[p]) {
-            LOAD_ERROR(error, st, "n-gram %" G_GINT64_FORMAT " of level %d has a total of %u, "
-                       "less than its children's %" G_GUINT64_FORMAT, p, k, lv->total[p], kept);
+            LOAD_ERROR(error, st,
+                       "n-gram %" G_GINT64_FORMAT " of level %d has a total of %u, "
+                       "less than its children's %" G_GUINT64_FORMAT,
+                       p, k, lv->total[p], kept);
             return FALSE;
         }
     }
@@ -1111,8 +1132,9 @@ static gboolean load_levels(AigcSafetensors *st, AigcNgram *m, GError **error)
     int n = m->order;
     gsize n_expected = 4 * (gsize)n - 2;
     if (aigc_safetensors_get_n_tensors(st) != n_expected) {
-        LOAD_ERROR(error, st, "n-gram model of order %d has %" G_GSIZE_FORMAT " tensors, not %"
-                   G_GSIZE_FORMAT, n, aigc_safetensors_get_n_tensors(st), n_expected);
+        LOAD_ERROR(error, st,
+                   "n-gram model of order %d has %" G_GSIZE_FORMAT " tensors, not %" G_GSIZE_FORMAT,
+                   n, aigc_safetensors_get_n_tensors(st), n_expected);
         return FALSE;
     }
     Level *root = &m->level[0];
@@ -1193,16 +1215,16 @@ AigcNgram *aigc_ngram_new_from_safetensors(AigcSafetensors *st, GError **error)
         return NULL;
     m->order = (int)order;
     m->prune_count = (int)prune;
-    if (!parse_vocab(st, m, error) || !load_levels(st, m, error) ||
-        !parse_discounts(st, m, error))
+    if (!parse_vocab(st, m, error) || !load_levels(st, m, error) || !parse_discounts(st, m, error))
         return NULL;
     compute_gammas(m);
     for (int k = 0; k < m->order; k++) {
         for (gint64 p = 0; p < m->level[k].n; p++) {
             double g = m->level[k].gamma[p];
             if (!isfinite(g) || !(g > 0) || g > 1 + 1e-12) {
-                LOAD_ERROR(error, st, "n-gram backoff weight of node %" G_GINT64_FORMAT
-                           " of level %d is %g", p, k, g);
+                LOAD_ERROR(error, st,
+                           "n-gram backoff weight of node %" G_GINT64_FORMAT " of level %d is %g",
+                           p, k, g);
                 return NULL;
             }
         }

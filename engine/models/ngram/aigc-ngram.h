@@ -79,8 +79,8 @@ double aigc_ngram_bits_per_char(AigcNgram *model, const char *text, gsize len);
  * restricted to the top_k most probable symbols (top_k ≤ 0: all). UNK is never drawn. A
  * temperature ≤ 0 picks the most probable symbol without drawing. Returns a code point of the
  * vocabulary or AIGC_NGRAM_END. */
-gunichar aigc_ngram_sample(AigcNgram *model, const gunichar *context, int n_ctx,
-                           float temperature, int top_k, AigcRng *rng);
+gunichar aigc_ngram_sample(AigcNgram *model, const gunichar *context, int n_ctx, float temperature,
+                           int top_k, AigcRng *rng);
 
 /* Receives each generated character; return FALSE to stop after it. */
 typedef gboolean (*AigcNgramEmitFunc)(gunichar c, gpointer user_data);

@@ -417,6 +417,8 @@ static const Case conv2d_cases[] = {
     {OP_CONV2D, 2, 2, 50, 50, 3, 1, 1, 1, 0, 1, 0, FALSE, TRUE},  /* 1×1, direct sgemm */
     {OP_CONV2D, 10, 128, 8, 8, 2, 3, 3, 1, 1, 1, 0, FALSE, TRUE}, /* column budget: 7 + 3 */
     {OP_CONV2D, 1, 256, 50, 50, 2, 3, 3, 1, 1, 1, 0, FALSE, TRUE}, /* tiles cutting rows */
+    {OP_CONV2D, 1, 2, 100, 100, 2, 3, 3, 2, 1, 1, 0, FALSE, TRUE}, /* planes too big to pad */
+    {OP_CONV2D, 1, 2, 95, 97, 3, 3, 3, 1, 1, 1, 0, FALSE, TRUE},
 };
 /* clang-format on */
 
@@ -456,6 +458,7 @@ static const Case convt2d_cases[] = {
     {OP_CONVT2D, 2, 3, 6, 6, 2, 1, 1, 1, 0, 1, 0, FALSE, TRUE},  /* 1×1, batched */
     {OP_CONVT2D, 1, 3, 50, 50, 2, 1, 1, 1, 0, 1, 0, FALSE, TRUE}, /* 1×1, direct sgemm */
     {OP_CONVT2D, 11, 3, 20, 20, 2, 3, 3, 1, 1, 1, 0, FALSE, TRUE}, /* chunks of 5, 5, 1 */
+    {OP_CONVT2D, 1, 2, 50, 50, 2, 4, 4, 2, 1, 1, 0, FALSE, TRUE}, /* output too big to pad */
 };
 /* clang-format on */
 

@@ -24,9 +24,9 @@
 static char *make_text(guint64 seed, int n_sentences)
 {
     static const char *const words[] = {
-        "the", "cat", "sat", "on", "mat", "a", "dog", "ran", "to", "park", "and", "saw",
-        "bird", "in", "tree", "then", "it", "flew", "away", "over", "hill", "big", "small",
-        "red", "quick", "café", "naïve", "über",
+        "the",  "cat", "sat",   "on",  "mat",   "a",    "dog",   "ran",  "to",   "park",
+        "and",  "saw", "bird",  "in",  "tree",  "then", "it",    "flew", "away", "over",
+        "hill", "big", "small", "red", "quick", "café", "naïve", "über",
     };
     AigcRng rng;
     aigc_rng_init(&rng, seed);
@@ -161,9 +161,9 @@ static void test_discounts(void)
 /* ---- a brute-force reference: n-grams as string keys, every formula evaluated directly ---- */
 
 typedef struct {
-    guint64 total; /* T: adjusted counts of all children, pruned or not */
-    guint64 kept;  /* adjusted counts of the kept children */
-    double freed;  /* their discounts */
+    guint64 total;         /* T: adjusted counts of all children, pruned or not */
+    guint64 kept;          /* adjusted counts of the kept children */
+    double freed;          /* their discounts */
     double textbook_freed; /* D1 N1 + D2 N2 + D3 N3+ over all children */
 } NaiveContext;
 
@@ -317,8 +317,8 @@ static double naive_prob(const Naive *nv, const gunichar *ctx, int n_ctx, gunich
     gunichar h[AIGC_NGRAM_MAX_ORDER + 1];
     for (int i = 0; i < n_h; i++) {
         gunichar c = ctx[n_ctx - n_h + i];
-        gboolean known = c == END || c == BOS || g_hash_table_contains(nv->vocab,
-                                                                       GUINT_TO_POINTER(c));
+        gboolean known =
+            c == END || c == BOS || g_hash_table_contains(nv->vocab, GUINT_TO_POINTER(c));
         h[i] = known ? c : UNK;
     }
     double p = 1.0 / nv->n_pred;
@@ -634,6 +634,21 @@ static void test_save_load(void)
         g_unlink(path);
         g_unlink(path2);
     }
+
+    /* Characters that JSON must escape (or that look special) survive in the vocabulary. */
+    const char odd[] = "a\x01"
+                       "b\tc\"d\\e\x1f\x7f f\u2028g/h\U0001F600i\r\n";
+    g_autoptr(AigcNgram) m = train(odd, 3, 0);
+    g_autofree char *path = tmp_path(dir, "odd.safetensors");
+    GError *error = NULL;
+    g_assert_true(aigc_ngram_save(m, path, &error));
+    g_autoptr(AigcNgram) loaded = aigc_ngram_load(path, &error);
+    g_assert_no_error(error);
+    assert_same_model(m, loaded, odd);
+    int n_vocab;
+    aigc_ngram_get_vocab(loaded, &n_vocab);
+    g_assert_cmpint(n_vocab, ==, 21);
+    g_unlink(path);
     g_rmdir(dir);
 }
 
@@ -688,8 +703,7 @@ static void rewrite_read(Rewrite *r, const char *path)
     g_assert_no_error(error);
     r->meta = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     for (const char *const *k = aigc_safetensors_get_metadata_keys(st); *k; k++)
-        g_hash_table_insert(r->meta, g_strdup(*k),
-                            g_strdup(aigc_safetensors_get_metadata(st, *k)));
+        g_hash_table_insert(r->meta, g_strdup(*k), g_strdup(aigc_safetensors_get_metadata(st, *k)));
     r->n_vocab = (int)g_utf8_strlen(g_hash_table_lookup(r->meta, "vocabulary"), -1);
     r->tensors = g_ptr_array_new_with_free_func(tensor_copy_free);
     for (gsize i = 0; i < aigc_safetensors_get_n_tensors(st); i++) {
@@ -741,8 +755,8 @@ static void rewrite_write(Rewrite *r, const char *path)
             for (gint64 j = 0; j < n; j++)
                 data[j] = GINT32_TO_LE((gint32)g_array_index(t->values, gint64, j));
             g_ptr_array_add(keep, data);
-            ok = aigc_safetensors_writer_add(w, t->name, AIGC_DTYPE_I32, t->n_dims, t->shape,
-                                             data, NULL);
+            ok = aigc_safetensors_writer_add(w, t->name, AIGC_DTYPE_I32, t->n_dims, t->shape, data,
+                                             NULL);
         }
         g_assert_true(ok);
     }
@@ -950,8 +964,7 @@ static void test_corrupt(void)
         {"zero count", mut_count_zero, AIGC_ENGINE_ERROR_FORMAT, "count of 0"},
         {"BOS counted", mut_bos_count, AIGC_ENGINE_ERROR_FORMAT, "count of 1"},
         {"negative count", mut_count_negative, AIGC_ENGINE_ERROR_FORMAT, "outside"},
-        {"children unlike the next level", mut_children, AIGC_ENGINE_ERROR_FORMAT,
-         "values, not"},
+        {"children unlike the next level", mut_children, AIGC_ENGINE_ERROR_FORMAT, "values, not"},
         {"total below the children's", mut_total, AIGC_ENGINE_ERROR_FORMAT,
          "less than its children"},
         {"tensor missing", mut_renamed, AIGC_ENGINE_ERROR_FORMAT, "is missing"},
@@ -1052,8 +1065,7 @@ static void test_corrupt_random(void)
         }
         /* In memory: the same checks as from a file, without 400 file writes. */
         g_autoptr(GBytes) damaged = g_bytes_new(copy, n_bytes);
-        g_autoptr(AigcSafetensors) st = aigc_safetensors_new_from_bytes(damaged, "damaged",
-                                                                         &error);
+        g_autoptr(AigcSafetensors) st = aigc_safetensors_new_from_bytes(damaged, "damaged", &error);
         AigcNgram *loaded = st ? aigc_ngram_new_from_safetensors(st, &error) : NULL;
         if (!loaded) {
             g_assert_true(error && error->domain == AIGC_ENGINE_ERROR);
@@ -1267,16 +1279,14 @@ static void test_chinese(void)
 
     /* A memorised line continues; text with a character never seen stays finite. */
     aigc_rng_init(&rng, 5);
-    g_autofree char *next = aigc_ngram_generate(loaded, "床前明月", -1, 1, 0.0f, 0, &rng, NULL,
-                                                NULL);
+    g_autofree char *next =
+        aigc_ngram_generate(loaded, "床前明月", -1, 1, 0.0f, 0, &rng, NULL, NULL);
     g_assert_cmpstr(next, ==, "光");
-    g_autofree char *line = aigc_ngram_generate(loaded, "白日", -1, 10, 0.0f, 0, &rng, NULL,
-                                                NULL);
+    g_autofree char *line = aigc_ngram_generate(loaded, "白日", -1, 10, 0.0f, 0, &rng, NULL, NULL);
     g_assert_cmpstr(line, ==, "依山尽，黄河入海流。");
     double bpc = aigc_ngram_bits_per_char(loaded, "床前明月光，龘", strlen("床前明月光，龘"));
     g_assert_true(isfinite(bpc) && bpc > 0);
-    g_autofree char *sampled = aigc_ngram_generate(loaded, "春", -1, 50, 1.0f, 0, &rng, NULL,
-                                                   NULL);
+    g_autofree char *sampled = aigc_ngram_generate(loaded, "春", -1, 50, 1.0f, 0, &rng, NULL, NULL);
     g_assert_true(g_utf8_validate(sampled, -1, NULL));
     for (const char *p = sampled; *p; p = g_utf8_next_char(p)) {
         gunichar c = g_utf8_get_char(p);
@@ -1320,8 +1330,7 @@ static void test_invalid(void)
     g_assert_cmpfloat(p_end, >, p_unk);
     AigcRng rng;
     aigc_rng_init(&rng, 1);
-    g_autofree char *nothing = aigc_ngram_generate(empty, NULL, 0, 10, 1.0f, 0, &rng, NULL,
-                                                   NULL);
+    g_autofree char *nothing = aigc_ngram_generate(empty, NULL, 0, 10, 1.0f, 0, &rng, NULL, NULL);
     g_assert_cmpstr(nothing, ==, "");
     g_autofree char *dir = g_dir_make_tmp("test-ngram-XXXXXX", NULL);
     g_autofree char *path = tmp_path(dir, "empty.safetensors");
