@@ -30,6 +30,8 @@
 #include "tensor/aigc-view.h"
 
 #include <cblas.h>
+
+#include "tensor/aigc-blas.h"
 #include <math.h>
 #include <string.h>
 
@@ -249,7 +251,7 @@ static void forward_head(const AttnJob *j, gint64 bh, float *scratch)
         int nk = key_limit(j, len, r1 - 1);
         float *S = A ? A + (gint64)r0 * Tk : scratch; /* (rows, Tk), the first nk used */
         if (nk > 0)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, nk, D, j->scale,
+            aigc_sgemm(CblasNoTrans, CblasTrans, rows, nk, D, j->scale,
                         Q + (gint64)r0 * D, D, K, D, 0.0f, S, Tk);
         for (int i = r0; i < r1; i++) {
             float *s = S + (gint64)(i - r0) * Tk;
@@ -269,7 +271,7 @@ static void forward_head(const AttnJob *j, gint64 bh, float *scratch)
                 memset(s + lim, 0, (gsize)(end - lim) * sizeof(float));
         }
         if (nk > 0)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, D, nk, 1.0f, S, Tk, V, D,
+            aigc_sgemm(CblasNoTrans, CblasNoTrans, rows, D, nk, 1.0f, S, Tk, V, D,
                         0.0f, O + (gint64)r0 * D, D);
         else
             memset(O + (gint64)r0 * D, 0, (gsize)rows * D * sizeof(float));
@@ -301,7 +303,7 @@ static void backward_head(const AttnJob *j, gint64 bh, float *scratch)
         if (A) {
             P = A + (gint64)r0 * Tk;
         } else {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, nk, D, j->scale,
+            aigc_sgemm(CblasNoTrans, CblasTrans, rows, nk, D, j->scale,
                         Q + (gint64)r0 * D, D, K, D, 0.0f, Pbuf, Tk);
             for (int i = r0; i < r1; i++) {
                 float *p = Pbuf + (gint64)(i - r0) * Tk;
@@ -313,11 +315,11 @@ static void backward_head(const AttnJob *j, gint64 bh, float *scratch)
             P = Pbuf;
         }
         if (dV)
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, nk, D, rows, 1.0f, P, Tk,
+            aigc_sgemm(CblasTrans, CblasNoTrans, nk, D, rows, 1.0f, P, Tk,
                         dO + (gint64)r0 * D, D, 1.0f, dV, D);
         if (!dQ && !dK)
             continue;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, nk, D, 1.0f, dO + (gint64)r0 * D,
+        aigc_sgemm(CblasNoTrans, CblasTrans, rows, nk, D, 1.0f, dO + (gint64)r0 * D,
                     D, V, D, 0.0f, dP, Tk);
         for (int i = r0; i < r1; i++) {
             float *g = dP + (gint64)(i - r0) * Tk;
@@ -327,10 +329,10 @@ static void backward_head(const AttnJob *j, gint64 bh, float *scratch)
         }
         /* dP now holds dS. */
         if (dQ)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, D, nk, j->scale, dP, Tk, K,
+            aigc_sgemm(CblasNoTrans, CblasNoTrans, rows, D, nk, j->scale, dP, Tk, K,
                         D, 1.0f, dQ + (gint64)r0 * D, D);
         if (dK)
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, nk, D, rows, j->scale, dP, Tk,
+            aigc_sgemm(CblasTrans, CblasNoTrans, nk, D, rows, j->scale, dP, Tk,
                         Q + (gint64)r0 * D, D, 1.0f, dK, D);
     }
 }
@@ -362,11 +364,8 @@ static void attn_run(AttnJob *j, AigcParallelFunc func)
         func(0, 1, j);
         return;
     }
-    /* The one place sgemm runs inside aigc_parallel_for: each worker gets a one-thread BLAS,
-     * restored to the shared budget afterwards. */
-    openblas_set_num_threads(1);
+    /* BLAS is single-threaded (tensor/aigc-blas.h): each worker's small products run on it. */
     aigc_parallel_for(j->n_work, 1, func, j);
-    openblas_set_num_threads(aigc_threads_get());
 }
 
 void aigc_attention_forward(float *out, float *att, float *lse, float *scratch, const float *q,

@@ -17,9 +17,12 @@
  * Batching: small feature maps (DCGAN's 4×4…16×16 layers, a UNet's bottleneck) make one product
  * per image too thin for BLAS, so images go in chunks of nb whose columns sit side by side,
  * col [C·KH·KW, nb·OH·OW]; the patch side of a chunk is gathered to / scattered from
- * tmp [OC, nb·OH·OW]. nb depends only on the shapes (never on the thread count), so results are
- * reproducible. A pointwise conv (1×1, stride 1, no padding) with nb = 1 uses the image itself as
- * col: a plain sgemm per image (WaveNet's 1×1 convs on long sequences).
+ * tmp [OC, nb·OH·OW]. One large image (long audio) goes in tiles of output positions instead, so
+ * col stays small enough to still be in the cache when the sgemm reads it. A pointwise conv (1×1,
+ * stride 1, no padding) with nb = 1 uses the image itself as col: a plain sgemm per image
+ * (WaveNet's 1×1 convs on long sequences). Chunks and tiles depend only on the shapes, never on
+ * the thread count, so this file's results do not either (OpenBLAS's own threaded sgemm may
+ * regroup its sums for some shapes; see tests/engine/nn/test-conv.c).
  *
  * BLAS runs on its own threads, so it is only ever called between the parallel loops
  * (im2col / col2im / gather / scatter), never inside them.
@@ -34,6 +37,8 @@
 #include "tensor/aigc-view.h"
 
 #include <cblas.h>
+
+#include "tensor/aigc-blas.h"
 #include <string.h>
 
 /* Columns per product worth batching images up to, and the most floats one product's col may
@@ -471,7 +476,7 @@ static void bias_backward(float *dbias, const float *d, int N, int n_channels, g
 static void weight_product(float *dwt, const float *a_mat, int ld, const float *c_mat, int tcols,
                            int OC, int CKK, gboolean first)
 {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, CKK, OC, tcols, 1.0f, c_mat, tcols, a_mat,
+    aigc_sgemm(CblasNoTrans, CblasTrans, CKK, OC, tcols, 1.0f, c_mat, tcols, a_mat,
                 ld, first ? 0.0f : 1.0f, dwt, OC);
 }
 
@@ -532,7 +537,7 @@ static void patch_products(const ConvGeom *g, float *scratch, const float *img, 
             if (pat_out) {
                 float *dst = batched ? tmp : pat_out + (gint64)n0 * OC * OHW + p0;
                 float beta = !batched && accumulate ? 1.0f : 0.0f;
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, OC, tcols, CKK, 1.0f, weight,
+                aigc_sgemm(CblasNoTrans, CblasNoTrans, OC, tcols, CKK, 1.0f, weight,
                             CKK, c_mat, tcols, beta, dst, ld);
                 if (batched) {
                     PatchJob job = {.tmp = tmp, .bias = bias, .OHW = OHW, .OC = OC, .nbc = nbc};
@@ -595,10 +600,10 @@ static void patch_transpose(const ConvGeom *g, float *scratch, const float *pat,
                 first = FALSE;
             }
             if (acc_n && g->direct) {
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, CKK, tcols, OC, 1.0f, weight,
+                aigc_sgemm(CblasTrans, CblasNoTrans, CKK, tcols, OC, 1.0f, weight,
                             CKK, a_mat, ld, 1.0f, acc_n, tcols);
             } else if (acc_n) {
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, CKK, tcols, OC, 1.0f, weight,
+                aigc_sgemm(CblasTrans, CblasNoTrans, CKK, tcols, OC, 1.0f, weight,
                             CKK, a_mat, ld, 0.0f, col, tcols);
                 col2im(g, acc_n, col, nbc, p0, p1);
             }

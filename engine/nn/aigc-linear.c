@@ -23,6 +23,8 @@
 #include "tensor/aigc-view.h"
 
 #include <cblas.h>
+
+#include "tensor/aigc-blas.h"
 #include <string.h>
 
 /* GCC 12 at -O2 uses the "very cheap" vectoriser cost model, which leaves loops with a runtime
@@ -98,7 +100,7 @@ void aigc_linear_forward(float *out, const float *inp, const float *weight, cons
     if (N == 1)
         cblas_sgemv(CblasRowMajor, CblasNoTrans, OC, C, 1.0f, weight, C, inp, 1, beta, out, 1);
     else
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, OC, C, 1.0f, inp, C, weight, C,
+        aigc_sgemm(CblasNoTrans, CblasTrans, N, OC, C, 1.0f, inp, C, weight, C,
                     beta, out, OC);
 }
 
@@ -113,7 +115,7 @@ void aigc_linear_backward(float *dinp, float *dweight, float *dbias, const float
         if (N == 1)
             cblas_sgemv(CblasRowMajor, CblasTrans, OC, C, 1.0f, weight, C, dout, 1, 1.0f, dinp, 1);
         else
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, C, OC, 1.0f, dout, OC, weight,
+            aigc_sgemm(CblasNoTrans, CblasNoTrans, N, C, OC, 1.0f, dout, OC, weight,
                         C, 1.0f, dinp, C);
     }
     if (C > 0 && dweight) {
@@ -121,7 +123,7 @@ void aigc_linear_backward(float *dinp, float *dweight, float *dbias, const float
         if (N == 1)
             cblas_sger(CblasRowMajor, OC, C, 1.0f, dout, 1, inp, 1, dweight, C);
         else
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, C, N, 1.0f, dout, OC, inp, C,
+            aigc_sgemm(CblasTrans, CblasNoTrans, OC, C, N, 1.0f, dout, OC, inp, C,
                         1.0f, dweight, C);
     }
     if (dbias) {
@@ -241,7 +243,7 @@ static void matmul_forward_operands(float *out, const MatOperand *a, const MatOp
         return;
     }
     for (gint64 i = 0; i < s.n_batch; i++)
-        cblas_sgemm(CblasRowMajor, a->op, b->op, M, N, K, 1.0f, batch_ptr(a, &s, i), a->ld,
+        aigc_sgemm(a->op, b->op, M, N, K, 1.0f, batch_ptr(a, &s, i), a->ld,
                     batch_ptr(b, &s, i), b->ld, 0.0f, out + i * M * N, N);
 }
 
@@ -261,19 +263,19 @@ static void matmul_backward_operands(float *da, float *db, const float *dout, co
         if (da) {
             float *dai = a->shared ? da : da + i * M * K;
             if (!transpose_a) /* da [M, K] += dc · op(b)ᵀ */
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, flip(b->op), M, K, N, 1.0f, dc, N, pb,
+                aigc_sgemm(CblasNoTrans, flip(b->op), M, K, N, 1.0f, dc, N, pb,
                             b->ld, 1.0f, dai, K);
             else /* da [K, M] += op(b) · dcᵀ */
-                cblas_sgemm(CblasRowMajor, b->op, CblasTrans, K, M, N, 1.0f, pb, b->ld, dc, N, 1.0f,
+                aigc_sgemm(b->op, CblasTrans, K, M, N, 1.0f, pb, b->ld, dc, N, 1.0f,
                             dai, M);
         }
         if (db) {
             float *dbi = b->shared ? db : db + i * K * N;
             if (!transpose_b) /* db [K, N] += op(a)ᵀ · dc */
-                cblas_sgemm(CblasRowMajor, flip(a->op), CblasNoTrans, K, N, M, 1.0f, pa, a->ld, dc,
+                aigc_sgemm(flip(a->op), CblasNoTrans, K, N, M, 1.0f, pa, a->ld, dc,
                             N, 1.0f, dbi, N);
             else /* db [N, K] += dcᵀ · op(a) */
-                cblas_sgemm(CblasRowMajor, CblasTrans, a->op, N, K, M, 1.0f, dc, N, pa, a->ld, 1.0f,
+                aigc_sgemm(CblasTrans, a->op, N, K, M, 1.0f, dc, N, pa, a->ld, 1.0f,
                             dbi, K);
         }
     }

@@ -30,6 +30,8 @@
 #include "tensor/aigc-view.h"
 
 #include <cblas.h>
+
+#include "tensor/aigc-blas.h"
 #include <string.h>
 
 /* Row passes split across threads only when a chunk has at least this many elements. */
@@ -171,7 +173,7 @@ static void copy_rows(float *dst, const float *src, gint64 src_stride, int B, in
 static void input_projection(float *gates, const float *inp, const float *w_ih, gint64 BT, int G,
                              int D)
 {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)BT, G, D, 1.0f, inp, D, w_ih, D, 0.0f,
+    aigc_sgemm(CblasNoTrans, CblasTrans, (int)BT, G, D, 1.0f, inp, D, w_ih, D, 0.0f,
                 gates, G);
 }
 
@@ -179,7 +181,7 @@ static void input_projection(float *gates, const float *inp, const float *w_ih, 
 static void hidden_projection(float *c, int ldc, const float *h, int ldh, const float *w_hh, int B,
                               int G, int H, float beta)
 {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, G, H, 1.0f, h, ldh, w_hh, H, beta, c,
+    aigc_sgemm(CblasNoTrans, CblasTrans, B, G, H, 1.0f, h, ldh, w_hh, H, beta, c,
                 ldc);
 }
 
@@ -187,7 +189,7 @@ static void hidden_projection(float *c, int ldc, const float *h, int ldh, const 
 static void hidden_grad(float *dh, const float *dgates_t, int T, const float *w_hh, int B, int G,
                         int H, float beta)
 {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, G, 1.0f, dgates_t, T * G, w_hh, H,
+    aigc_sgemm(CblasNoTrans, CblasNoTrans, B, H, G, 1.0f, dgates_t, T * G, w_hh, H,
                 beta, dh, H);
 }
 
@@ -196,10 +198,10 @@ static void input_side_backward(float *dinp, float *dw_ih, const float *dgates, 
                                 const float *w_ih, gint64 BT, int G, int D)
 {
     if (dinp)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)BT, D, G, 1.0f, dgates, G, w_ih,
+        aigc_sgemm(CblasNoTrans, CblasNoTrans, (int)BT, D, G, 1.0f, dgates, G, w_ih,
                     D, 1.0f, dinp, D);
     if (dw_ih)
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, D, (int)BT, 1.0f, dgates, G, inp, D,
+        aigc_sgemm(CblasTrans, CblasNoTrans, G, D, (int)BT, 1.0f, dgates, G, inp, D,
                     1.0f, dw_ih, D);
 }
 
@@ -212,7 +214,7 @@ static void hidden_weight_backward(float *dw_hh, float *hfix, const float *dgate
         return;
     gint64 BT = (gint64)B * T;
     if (T > 1)
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, H, (int)(BT - 1), 1.0f, dgates + G,
+        aigc_sgemm(CblasTrans, CblasNoTrans, G, H, (int)(BT - 1), 1.0f, dgates + G,
                     G, out, H, 1.0f, dw_hh, H);
     if (!h0 && (T == 1 || B == 1))
         return; /* hfix would be all zeros */
@@ -222,7 +224,7 @@ static void hidden_weight_backward(float *dw_hh, float *hfix, const float *dgate
         for (int j = 0; j < H; j++)
             d[j] = (h0 ? h0[(gint64)b * H + j] : 0.0f) - (wrong ? wrong[j] : 0.0f);
     }
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, H, B, 1.0f, dgates, T * G, hfix, H,
+    aigc_sgemm(CblasTrans, CblasNoTrans, G, H, B, 1.0f, dgates, T * G, hfix, H,
                 1.0f, dw_hh, H);
 }
 

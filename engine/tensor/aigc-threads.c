@@ -78,7 +78,8 @@ int aigc_threads_init(int n_threads)
         n_helpers++;
     }
     g_mutex_unlock(&pool_mutex);
-    openblas_set_num_threads(n_threads);
+    /* BLAS runs single-threaded; large products are split over this pool (aigc-blas.c). */
+    openblas_set_num_threads(1);
     return n_threads;
 }
 
