@@ -17,6 +17,8 @@ static const AigcCommand commands[] = {
     {"text", "Continue a prompt with a language model", aigc_cmd_text},
     {"train", "Train a model or a tokenizer", aigc_cmd_train},
     {"eval", "Measure a model's quality", aigc_cmd_eval},
+    {"export", "Write a model in another program's format (llama2c)", aigc_cmd_export},
+    {"import", "Read a model from another program's format (llama2c)", aigc_cmd_import},
 };
 
 static void print_help(FILE *out)

@@ -13,6 +13,7 @@
 #include "jobs/aigc-engine-core.h"
 #include "jobs/aigc-job.h"
 #include "models/aigc-registry.h"
+#include "models/gpt/aigc-llama2c.h"
 #include "text/aigc-text-generate.h"
 #include "text/aigc-text-model.h"
 #include "text/aigc-text-train.h"

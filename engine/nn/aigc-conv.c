@@ -21,11 +21,10 @@
  * col stays small enough to still be in the cache when the sgemm reads it. A pointwise conv (1×1,
  * stride 1, no padding) with nb = 1 uses the image itself as col: a plain sgemm per image
  * (WaveNet's 1×1 convs on long sequences). Chunks and tiles depend only on the shapes, never on
- * the thread count, so this file's results do not either (OpenBLAS's own threaded sgemm may
- * regroup its sums for some shapes; see tests/engine/nn/test-conv.c).
+ * the thread count, so results do not either.
  *
- * BLAS runs on its own threads, so it is only ever called between the parallel loops
- * (im2col / col2im / gather / scatter), never inside them.
+ * Products go through aigc_sgemm, which splits them over the engine's threads (OpenBLAS itself
+ * runs single-threaded); im2col, col2im, gather and scatter are parallel loops of their own.
  *
  * Legend: N batch; C, H, W image-side channels and size; OC, OH, OW patch-side channels and
  * size; KH, KW kernel; sh, sw stride; ph, pw leading (top/left) padding; dh, dw dilation;
@@ -33,12 +32,10 @@
  */
 #include "aigc-conv.h"
 
+#include "tensor/aigc-blas.h"
 #include "tensor/aigc-threads.h"
 #include "tensor/aigc-view.h"
 
-#include <cblas.h>
-
-#include "tensor/aigc-blas.h"
 #include <string.h>
 
 /* Columns per product worth batching images up to, and the most floats one product's col may
@@ -476,8 +473,8 @@ static void bias_backward(float *dbias, const float *d, int N, int n_channels, g
 static void weight_product(float *dwt, const float *a_mat, int ld, const float *c_mat, int tcols,
                            int OC, int CKK, gboolean first)
 {
-    aigc_sgemm(CblasNoTrans, CblasTrans, CKK, OC, tcols, 1.0f, c_mat, tcols, a_mat,
-                ld, first ? 0.0f : 1.0f, dwt, OC);
+    aigc_sgemm(CblasNoTrans, CblasTrans, CKK, OC, tcols, 1.0f, c_mat, tcols, a_mat, ld,
+               first ? 0.0f : 1.0f, dwt, OC);
 }
 
 typedef struct {
@@ -537,8 +534,8 @@ static void patch_products(const ConvGeom *g, float *scratch, const float *img, 
             if (pat_out) {
                 float *dst = batched ? tmp : pat_out + (gint64)n0 * OC * OHW + p0;
                 float beta = !batched && accumulate ? 1.0f : 0.0f;
-                aigc_sgemm(CblasNoTrans, CblasNoTrans, OC, tcols, CKK, 1.0f, weight,
-                            CKK, c_mat, tcols, beta, dst, ld);
+                aigc_sgemm(CblasNoTrans, CblasNoTrans, OC, tcols, CKK, 1.0f, weight, CKK, c_mat,
+                           tcols, beta, dst, ld);
                 if (batched) {
                     PatchJob job = {.tmp = tmp, .bias = bias, .OHW = OHW, .OC = OC, .nbc = nbc};
                     job.dst = pat_out + (gint64)n0 * OC * OHW;
@@ -600,11 +597,11 @@ static void patch_transpose(const ConvGeom *g, float *scratch, const float *pat,
                 first = FALSE;
             }
             if (acc_n && g->direct) {
-                aigc_sgemm(CblasTrans, CblasNoTrans, CKK, tcols, OC, 1.0f, weight,
-                            CKK, a_mat, ld, 1.0f, acc_n, tcols);
+                aigc_sgemm(CblasTrans, CblasNoTrans, CKK, tcols, OC, 1.0f, weight, CKK, a_mat, ld,
+                           1.0f, acc_n, tcols);
             } else if (acc_n) {
-                aigc_sgemm(CblasTrans, CblasNoTrans, CKK, tcols, OC, 1.0f, weight,
-                            CKK, a_mat, ld, 0.0f, col, tcols);
+                aigc_sgemm(CblasTrans, CblasNoTrans, CKK, tcols, OC, 1.0f, weight, CKK, a_mat, ld,
+                           0.0f, col, tcols);
                 col2im(g, acc_n, col, nbc, p0, p1);
             }
         }

@@ -174,6 +174,11 @@ int aigc_text_model_get_max_context(AigcTextModel *m)
     return m->gpt ? aigc_gpt_get_config(m->gpt)->max_seq_len : 0;
 }
 
+AigcGpt *aigc_text_model_get_gpt(AigcTextModel *m)
+{
+    return m->gpt;
+}
+
 const char *aigc_text_model_get_metadata(AigcTextModel *m, const char *key)
 {
     return g_hash_table_lookup(m->metadata, key);

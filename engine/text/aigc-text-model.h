@@ -32,6 +32,9 @@ int aigc_text_model_get_max_context(AigcTextModel *model);
 /* (nullable) A metadata value of the file (e.g. "title", "training"). */
 const char *aigc_text_model_get_metadata(AigcTextModel *model, const char *key);
 
+/* (nullable) (transfer none) The GPT of a "gpt" model (for export). */
+struct _AigcGpt *aigc_text_model_get_gpt(AigcTextModel *model);
+
 /* (transfer full) */
 AigcTextSession *aigc_text_session_new(AigcTextModel *model);
 void aigc_text_session_free(AigcTextSession *session);

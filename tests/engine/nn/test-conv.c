@@ -533,15 +533,16 @@ static void test_conv1d_golden(void)
 /* ---- engineering properties ---- */
 
 /* Same bits with one thread or two: the chunking, tiling and reductions of these kernels never
- * depend on the thread count. (OpenBLAS 0.3.21 itself does not promise this: a threaded sgemm
- * whose inner dimension is not a multiple of 32, e.g. 448 × 3 × 1170, regroups its sums. These
- * shapes keep every product either below OpenBLAS's threading threshold or on its reproducible
- * path, so that a difference can only come from this file's own loops.) */
+ * depend on the thread count, and aigc_sgemm's blocks give each element the same sums. The cases
+ * cover batched chunks, tiles of one long signal, tiles cutting rows and inner dimensions that
+ * are not multiples of 32 (OpenBLAS's own threading regroups those sums; aigc_sgemm does not). */
 static void test_conv_threads(void)
 {
     /* Large enough that every parallel loop splits; inner dimensions 288, 1792, 256 and 32. */
     static const Case wide = {OP_CONV2D, 8, 32, 16, 16, 32, 3, 3, 1, 1, 1, 0, FALSE, TRUE};
-    const Case *cases[] = {&wide, &conv2d_cases[5], &convt2d_cases[6], &conv1d_cases[7]};
+    const Case *cases[] = {
+        &wide,           &conv2d_cases[5], &convt2d_cases[6], &conv1d_cases[7], &conv1d_cases[8],
+        &conv2d_cases[8]};
     for (guint c = 0; c < G_N_ELEMENTS(cases); c++) {
         const Case *k = cases[c];
         float *res[2][4] = {{NULL}};
