@@ -17,6 +17,12 @@ struct _AigcApplication {
 
 G_DEFINE_FINAL_TYPE(AigcApplication, aigc_application, ADW_TYPE_APPLICATION)
 
+void aigc_ui_choose_renderer(void)
+{
+    if (!g_getenv("GSK_RENDERER") && !g_file_test("/dev/dri", G_FILE_TEST_IS_DIR))
+        g_setenv("GSK_RENDERER", "cairo", TRUE);
+}
+
 void aigc_ui_init_i18n(void)
 {
     setlocale(LC_ALL, "");

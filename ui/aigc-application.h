@@ -21,6 +21,11 @@ AigcApplication *aigc_application_new(void);
 AigcEngineBridge *aigc_application_get_bridge(AigcApplication *self);
 AigcGalleryStore *aigc_application_get_gallery(AigcApplication *self);
 
+/* Before GTK starts: picks the Cairo renderer on machines without a GPU render node, where
+ * GTK's OpenGL renderer would run on llvmpipe (software GL) and stall the main loop for
+ * ~190 ms per frame under load (tests/bench/bench-ui.c). A GSK_RENDERER set by the user wins. */
+void aigc_ui_choose_renderer(void);
+
 /* Sets up gettext for the UI (the installed catalogue, or the build tree's). */
 void aigc_ui_init_i18n(void);
 

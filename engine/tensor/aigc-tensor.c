@@ -348,6 +348,14 @@ static void run_tape(AigcCtx *ctx)
         if (any)
             node->backward(ctx, node);
     }
+    /* The gradients of intermediate tensors are consumed: a later backward in the same step
+     * (a GAN's second loss) runs only the nodes its own loss reaches. */
+    for (guint k = 0; k < ctx->n_nodes; k++) {
+        AigcNode *node = ctx->nodes[k];
+        for (int o = 0; o < node->n_out; o++)
+            if (!node->out[o]->is_leaf)
+                node->out[o]->grad = NULL;
+    }
 }
 
 void aigc_ctx_backward(AigcCtx *ctx, AigcTensor *loss)

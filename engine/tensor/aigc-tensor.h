@@ -65,7 +65,9 @@ gpointer aigc_ctx_alloc(AigcCtx *ctx, gsize n_bytes);
 float *aigc_ctx_alloc_floats(AigcCtx *ctx, gint64 n);
 float *aigc_ctx_alloc_floats0(AigcCtx *ctx, gint64 n);
 
-/* Backpropagates from a one-element tensor (d loss = 1). Leaves' gradients accumulate. */
+/* Backpropagates from a one-element tensor (d loss = 1). Leaves' gradients accumulate;
+ * intermediate gradients are consumed (cleared), so a second backward in the same step runs
+ * only the nodes its loss reaches. */
 void aigc_ctx_backward(AigcCtx *ctx, AigcTensor *loss);
 /* Backpropagates from any tensor with a given upstream gradient (n_elements floats). */
 void aigc_ctx_backward_from(AigcCtx *ctx, AigcTensor *out, const float *dout);

@@ -29,7 +29,8 @@ double bench_peak_rss_mb(void)
 
 double bench_run_torch_peer(const char *script, const char *const *extra_args, const char *key)
 {
-    if (!g_file_test("/usr/bin/python3", G_FILE_TEST_IS_EXECUTABLE))
+    if (!g_file_test("/usr/bin/python3", G_FILE_TEST_IS_EXECUTABLE) ||
+        g_getenv("AIGC_BENCH_NO_PEER")) /* profiling ours alone */
         return -1;
     g_autofree char *path = g_build_filename(AIGC_SOURCE_DIR, "tests", "bench", script, NULL);
     GPtrArray *argv = g_ptr_array_new();

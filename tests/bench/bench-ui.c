@@ -116,6 +116,7 @@ static void on_activate(GApplication *app, gpointer data)
 int main(int argc, char **argv)
 {
     process_start_us = get_process_start_us();
+    aigc_ui_choose_renderer(); /* as aigc-studio's main() */
     aigc_ui_init_i18n();
     g_autoptr(AigcApplication) app = aigc_application_new();
     g_application_set_flags(G_APPLICATION(app), G_APPLICATION_NON_UNIQUE);

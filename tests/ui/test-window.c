@@ -96,8 +96,10 @@ static void test_actions_follow_jobs(void)
     g_autoptr(AigcGalleryStore) gallery = aigc_gallery_store_new(NULL);
     AigcWindow *w = new_window(gallery);
     AigcWorkshop *write = aigc_window_get_workshop_by_id(w, "write");
-    /* No model: nothing to generate, nothing to stop or export. */
-    g_assert_false(action_enabled(w, "generate"));
+    /* Idle: Generate is there exactly when the panel has a model; nothing to stop or export. */
+    gboolean has_models =
+        g_list_model_get_n_items(G_LIST_MODEL(aigc_workshop_get_models(write))) > 0;
+    g_assert_cmpint(action_enabled(w, "generate"), ==, has_models);
     g_assert_false(action_enabled(w, "stop"));
     g_assert_false(action_enabled(w, "export"));
 
@@ -117,6 +119,7 @@ static void test_actions_follow_jobs(void)
     g_assert_cmpint(aigc_job_handle_get_state(h), ==, AIGC_JOB_CANCELLED);
     g_assert_false(aigc_workshop_get_busy(write));
     g_assert_false(action_enabled(w, "stop"));
+    g_assert_cmpint(action_enabled(w, "generate"), ==, has_models);
     gtk_window_destroy(GTK_WINDOW(w));
 }
 
