@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "aigc-preferences.h"
 
+#include "aigc-audio-devices.h"
 #include "aigc-ui-private.h"
 
 struct _AigcPreferences {
@@ -35,6 +36,40 @@ static GVariant *index_to_scheme(const GValue *value, const GVariantType *type, 
     return g_variant_new_string(schemes[MIN(i, G_N_ELEMENTS(schemes) - 1)]);
 }
 
+/* The audio row lists "System Default" then the devices; the setting holds a device name, ''
+ * for the default. A saved device that is not plugged in now is still listed, so it persists. */
+static void setup_audio_row(AigcPreferences *self)
+{
+    g_auto(GStrv) devices = aigc_audio_output_devices();
+    g_autofree char *saved = g_settings_get_string(self->settings, "audio-device");
+    GtkStringList *list = gtk_string_list_new(NULL);
+    gtk_string_list_append(list, _("System Default"));
+    guint selected = 0;
+    for (guint i = 0; devices[i]; i++) {
+        gtk_string_list_append(list, devices[i]);
+        if (g_strcmp0(devices[i], saved) == 0)
+            selected = i + 1;
+    }
+    if (saved && *saved && selected == 0) {
+        gtk_string_list_append(list, saved);
+        selected = g_list_model_get_n_items(G_LIST_MODEL(list)) - 1;
+    }
+    adw_combo_row_set_model(self->audio_row, G_LIST_MODEL(list));
+    adw_combo_row_set_selected(self->audio_row, selected);
+    g_object_unref(list);
+    if (!devices[0])
+        adw_action_row_set_subtitle(ADW_ACTION_ROW(self->audio_row),
+                                    _("No sound output was found on this computer"));
+}
+
+static void on_audio_selected(AdwComboRow *row, GParamSpec *pspec, AigcPreferences *self)
+{
+    guint i = adw_combo_row_get_selected(row);
+    GtkStringObject *item = adw_combo_row_get_selected_item(row);
+    g_settings_set_string(self->settings, "audio-device",
+                          i == 0 || !item ? "" : gtk_string_object_get_string(item));
+}
+
 static void update_export_subtitle(AigcPreferences *self)
 {
     g_autofree char *folder = g_settings_get_string(self->settings, "export-folder");
@@ -46,6 +81,9 @@ static void update_export_subtitle(AigcPreferences *self)
 static void on_export_folder_changed(GSettings *settings, const char *key, AigcPreferences *self)
 {
     update_export_subtitle(self);
+    setup_audio_row(self);
+    g_signal_connect_object(self->audio_row, "notify::selected", G_CALLBACK(on_audio_selected),
+                            self, 0);
 }
 
 static void on_folder_response(GtkNativeDialog *dialog, int response, AigcPreferences *self)
@@ -103,6 +141,9 @@ static void aigc_preferences_init(AigcPreferences *self)
     g_signal_connect_object(self->settings, "changed::export-folder",
                             G_CALLBACK(on_export_folder_changed), self, 0);
     update_export_subtitle(self);
+    setup_audio_row(self);
+    g_signal_connect_object(self->audio_row, "notify::selected", G_CALLBACK(on_audio_selected),
+                            self, 0);
 }
 
 AigcPreferences *aigc_preferences_new(GtkWindow *parent)

@@ -7,6 +7,7 @@
 #include "aigc-application.h"
 #include "aigc-gallery-view.h"
 #include "aigc-test-jobs.h"
+#include "aigc-preferences.h"
 #include "aigc-window.h"
 
 #include <glib/gstdio.h>
@@ -179,6 +180,45 @@ static void test_gallery_restart(void)
     g_assert_cmpuint(g_list_model_get_n_items(aigc_gallery_store_get_model(again)), ==, 1);
 }
 
+static GtkWidget *find_by_type(GtkWidget *root, GType type)
+{
+    if (G_TYPE_CHECK_INSTANCE_TYPE(root, type))
+        return root;
+    for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
+        GtkWidget *found = find_by_type(c, type);
+        if (found)
+            return found;
+    }
+    return NULL;
+}
+
+/* Preferences are bound to GSettings: a change made in the window is in the settings, and a new
+ * preferences window shows it. */
+static void test_preferences(void)
+{
+    g_autoptr(GSettings) settings = g_settings_new("org.aigcstudio.Studio");
+    g_settings_set_int(settings, "compute-threads", 0);
+    AigcPreferences *prefs = aigc_preferences_new(NULL);
+    gtk_window_present(GTK_WINDOW(prefs));
+    GtkSpinButton *spin = GTK_SPIN_BUTTON(find_by_type(GTK_WIDGET(prefs), GTK_TYPE_SPIN_BUTTON));
+    g_assert_nonnull(spin);
+    gtk_spin_button_set_value(spin, 3);
+    g_assert_cmpint(g_settings_get_int(settings, "compute-threads"), ==, 3);
+    g_settings_set_string(settings, "color-scheme", "dark");
+    gtk_window_destroy(GTK_WINDOW(prefs));
+
+    prefs = aigc_preferences_new(NULL);
+    spin = GTK_SPIN_BUTTON(find_by_type(GTK_WIDGET(prefs), GTK_TYPE_SPIN_BUTTON));
+    g_assert_cmpint(gtk_spin_button_get_value_as_int(spin), ==, 3);
+    /* The colour scheme follows the setting at once. */
+    spin_for_ms(50);
+    g_assert_true(adw_style_manager_get_color_scheme(adw_style_manager_get_default()) ==
+                  ADW_COLOR_SCHEME_FORCE_DARK);
+    g_settings_set_string(settings, "color-scheme", "default");
+    g_settings_set_int(settings, "compute-threads", 0);
+    gtk_window_destroy(GTK_WINDOW(prefs));
+}
+
 /* Run with LANGUAGE=zh_CN (see tests/ui/meson.build): the window speaks Chinese. */
 static void test_translated(void)
 {
@@ -229,6 +269,7 @@ int main(int argc, char **argv)
     g_test_add_func("/ui/window/actions-follow-jobs", test_actions_follow_jobs);
     g_test_add_func("/ui/window/gallery-restart", test_gallery_restart);
     g_test_add_func("/ui/window/finalize", test_finalize);
+    g_test_add_func("/ui/window/preferences", test_preferences);
     if (g_str_has_prefix(g_getenv("LANGUAGE") ? g_getenv("LANGUAGE") : "", "zh_CN"))
         g_test_add_func("/ui/window/translated", test_translated);
     int status = g_test_run();
