@@ -302,6 +302,41 @@ static gboolean resume(Run *r, GError **error)
     return TRUE;
 }
 
+/* Resuming from the model file alone (its checkpoint was not kept, e.g. a shipped model trained
+ * further in a later sitting): weights, tokenizer and step count come back; the optimizer's
+ * moments start again from zero, which costs a few hundred steps of warm-up, not correctness. */
+static gboolean resume_from_model(Run *r, GError **error)
+{
+    g_autoptr(AigcSafetensors) st = aigc_safetensors_open(r->p->output, error);
+    if (!st)
+        return FALSE;
+    const char *tok_json = aigc_safetensors_get_metadata(st, "tokenizer");
+    const char *training = aigc_safetensors_get_metadata(st, "training");
+    if (!tok_json || !training) {
+        g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_FORMAT,
+                    "%s: not a model this trainer wrote (no tokenizer or training record)",
+                    r->p->output);
+        return FALSE;
+    }
+    r->tok = aigc_tokenizer_new_from_json(tok_json, error);
+    if (!r->tok)
+        return FALSE;
+    r->gpt = aigc_gpt_load(st, error);
+    if (!r->gpt)
+        return FALSE;
+    const char *steps = strstr(training, "\"steps\": ");
+    const char *secs = strstr(training, "\"seconds\": ");
+    r->step = steps ? g_ascii_strtoll(steps + 9, NULL, 10) : 0;
+    r->elapsed_before = secs ? g_ascii_strtod(secs + 11, NULL) : 0;
+    r->p->gpt = *aigc_gpt_get_config(r->gpt);
+    AigcOptimizerParams hp = aigc_optimizer_default_params(AIGC_OPTIM_ADAMW);
+    hp.weight_decay = r->p->weight_decay;
+    hp.beta2 = 0.95f;
+    hp.decay_func = aigc_optimizer_decay_matrices;
+    r->opt = aigc_optimizer_new(AIGC_OPTIM_ADAMW, &hp, aigc_gpt_get_params(r->gpt));
+    return TRUE;
+}
+
 static gboolean validate(Run *r, gint64 max_chars, double *bpc, GError **error)
 {
     /* The first max_chars characters' tokens (all when 0). */
@@ -313,8 +348,9 @@ static gboolean validate(Run *r, gint64 max_chars, double *bpc, GError **error)
     double nats;
     if (!aigc_gpt_total_nll(r->gpt, r->val_ids, n, NULL, &nats, error))
         return FALSE;
-    /* Characters per token scale: tokens 1 … n are predicted. */
-    *bpc = nats / M_LN2 / ((double)chars * (n - 1) / MAX(n, 1));
+    /* As aigc_text_model_bits_per_char: all the text's characters, so `aigc eval text`
+     * reproduces the number recorded in the model file. */
+    *bpc = nats / M_LN2 / (double)MAX(chars, 1);
     return TRUE;
 }
 
@@ -410,6 +446,9 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
     ckpt = ckpt_path(&r);
     if (p->resume && g_file_test(ckpt, G_FILE_TEST_EXISTS)) {
         if (!resume(&r, error))
+            goto out;
+    } else if (p->resume && g_file_test(p->output, G_FILE_TEST_EXISTS)) {
+        if (!resume_from_model(&r, error))
             goto out;
     } else {
         if (!build_tokenizer(&r, text, len, error))
