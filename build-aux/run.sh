@@ -17,5 +17,5 @@ echo "\$ aigc --version"; $aigc --version
 echo
 echo "\$ aigc models"; $aigc models
 echo
-echo "\$ aigc inspect tests/fuzz/corpus/good-small.safetensors"
-$aigc inspect tests/fuzz/corpus/good-small.safetensors
+echo "\$ aigc text --model ngram-en --prompt \"A fool and his money\" --max-tokens 200 --seed 42"
+$aigc text --model ngram-en --prompt "A fool and his money" --max-tokens 200 --seed 42
