@@ -69,9 +69,14 @@ static void load_selected_model(AigcWritePanel *self)
         return;
     }
     const char *title = aigc_text_model_get_metadata(self->model, "title");
-    g_autofree char *text = g_strdup_printf(
-        _("%s · %d-token context · %d-token vocabulary"), title ? title : aigc_text_model_get_family(self->model),
-        aigc_text_model_get_max_context(self->model), aigc_text_model_get_vocab_size(self->model));
+    const char *shown = title ? title : aigc_text_model_get_family(self->model);
+    int context = aigc_text_model_get_max_context(self->model);
+    int vocab = aigc_text_model_get_vocab_size(self->model);
+    /* Recurrent and n-gram models have no fixed context length. */
+    g_autofree char *text =
+        context > 0 ? g_strdup_printf(_("%s · %d-token context · %d-token vocabulary"), shown,
+                                      context, vocab)
+                    : g_strdup_printf(_("%s · %d-token vocabulary"), shown, vocab);
     gtk_label_set_text(self->model_info, text);
 }
 
