@@ -204,9 +204,9 @@ static void on_done(AigcJobHandle *h, int state, const GError *error, AigcWriteP
     AIGC_ASSERT_MAIN_THREAD();
     AigcTextGenResult *r = aigc_job_get_result(aigc_job_handle_get_job(h));
     if (r && state != AIGC_JOB_FAILED) {
+        g_autofree char *seed = g_strdup_printf("%" G_GUINT64_FORMAT, r->seed);
         g_autofree char *status = g_strdup_printf(
-            _("%d tokens · %.1f tokens/s · seed %" G_GUINT64_FORMAT "%s"), r->n_tokens,
-            r->tokens_per_second, r->seed,
+            _("%d tokens · %.1f tokens/s · seed %s%s"), r->n_tokens, r->tokens_per_second, seed,
             r->prompt_truncated ? _(" · the prompt was cut to the model's context") : "");
         gtk_label_set_text(self->status_label, status);
         g_autofree char *speed = g_strdup_printf(_("%.1f tokens/s"), r->tokens_per_second);
