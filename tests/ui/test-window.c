@@ -11,6 +11,7 @@
 #include "aigc-window.h"
 
 #include <glib/gstdio.h>
+#include <string.h>
 
 static AigcApplication *app;
 
@@ -180,6 +181,53 @@ static void test_gallery_restart(void)
     g_assert_cmpuint(g_list_model_get_n_items(aigc_gallery_store_get_model(again)), ==, 1);
 }
 
+static gboolean workshop_idle(gpointer data)
+{
+    return !aigc_workshop_get_busy(data);
+}
+
+/* The Write panel with the shipped n-gram: Generate streams text, the result goes to the gallery
+ * with its settings, and the same seed writes the same text again. */
+static void test_write_generates(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("aigc-ui-write-XXXXXX", NULL);
+    g_autoptr(AigcGalleryStore) store = aigc_gallery_store_new(dir);
+    AigcWindow *w = new_window(store);
+    AigcWorkshop *write = aigc_window_get_workshop_by_id(w, "write");
+    g_assert_cmpuint(g_list_model_get_n_items(G_LIST_MODEL(aigc_workshop_get_models(write))), >,
+                     0); /* assets/models/ngram-en */
+    g_autoptr(JsonObject) params = json_object_new();
+    json_object_set_string_member(params, "model", "ngram-en");
+    json_object_set_string_member(params, "prompt", "A fool and his money");
+    json_object_set_int_member(params, "seed", 42);
+    json_object_set_int_member(params, "max_tokens", 60);
+    json_object_set_double_member(params, "temperature", 0.8);
+    aigc_workshop_restore_settings(write, params);
+    GListModel *items = aigc_gallery_store_get_model(store);
+    for (int run = 0; run < 2; run++) {
+        g_assert_true(action_enabled(w, "generate"));
+        g_action_group_activate_action(G_ACTION_GROUP(w), "generate", NULL);
+        g_assert_true(aigc_workshop_get_busy(write) || g_list_model_get_n_items(items) > (guint)run);
+        spin_until(workshop_idle, write);
+        spin_for_ms(100);
+        g_assert_cmpuint(g_list_model_get_n_items(items), ==, run + 1);
+    }
+    g_autoptr(AigcGalleryItem) a = g_list_model_get_item(items, 0);
+    g_autoptr(AigcGalleryItem) b = g_list_model_get_item(items, 1);
+    g_assert_cmpstr(aigc_gallery_item_get_panel(a), ==, "write");
+    g_assert_cmpint(aigc_gallery_item_get_kind(a), ==, AIGC_GALLERY_KIND_TEXT);
+    g_assert_cmpint(aigc_gallery_item_get_seed(a), ==, 42);
+    g_assert_cmpstr(aigc_gallery_item_get_model(a), ==, "ngram-en");
+    g_assert_true(g_str_has_prefix(aigc_gallery_item_get_text(a), "A fool and his money"));
+    g_assert_cmpuint(strlen(aigc_gallery_item_get_text(a)), >, strlen("A fool and his money"));
+    g_assert_cmpstr(aigc_gallery_item_get_text(a), ==, aigc_gallery_item_get_text(b));
+    JsonObject *saved = aigc_gallery_item_get_params(a);
+    g_assert_cmpint(json_object_get_int_member(saved, "max_tokens"), ==, 60);
+    g_assert_true(aigc_workshop_get_has_result(write));
+    g_assert_true(action_enabled(w, "export"));
+    gtk_window_destroy(GTK_WINDOW(w));
+}
+
 static GtkWidget *find_by_type(GtkWidget *root, GType type)
 {
     if (G_TYPE_CHECK_INSTANCE_TYPE(root, type))
@@ -270,6 +318,7 @@ int main(int argc, char **argv)
     g_test_add_func("/ui/window/gallery-restart", test_gallery_restart);
     g_test_add_func("/ui/window/finalize", test_finalize);
     g_test_add_func("/ui/window/preferences", test_preferences);
+    g_test_add_func("/ui/write/generates", test_write_generates);
     if (g_str_has_prefix(g_getenv("LANGUAGE") ? g_getenv("LANGUAGE") : "", "zh_CN"))
         g_test_add_func("/ui/window/translated", test_translated);
     int status = g_test_run();
