@@ -14,7 +14,8 @@ static int train_text(int argc, char **argv)
     g_auto(GStrv) sets = NULL;
     gboolean resume = FALSE;
     GOptionEntry entries[] = {
-        {"model", 'm', 0, G_OPTION_ARG_STRING, &family, "Family: gpt or ngram", "FAMILY"},
+        {"model", 'm', 0, G_OPTION_ARG_STRING, &family, "Family: gpt, lstm, gru, rnn or ngram",
+         "FAMILY"},
         {"corpus", 'c', 0, G_OPTION_ARG_FILENAME, &corpus, "Training text (UTF-8)", "FILE"},
         {"val", 0, 0, G_OPTION_ARG_FILENAME, &val,
          "Validation text (default: the corpus with .train.txt → .val.txt)", "FILE"},
@@ -22,7 +23,8 @@ static int train_text(int argc, char **argv)
         {"set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sets,
          "key=value: steps, batch_size, seq_len, lr, lr_min, warmup, weight_decay, grad_clip, "
          "eval_every, eval_chars, checkpoint_every, seed, tokenizer (char, byte, bpe:N), dtype; "
-         "dim, n_layers, n_heads, hidden_dim, max_seq_len; n-gram: order, prune",
+         "gpt: dim, n_layers, n_heads, hidden_dim, max_seq_len; lstm, gru, rnn: embed_dim, "
+         "hidden_dim, n_layers, max_seq_len; n-gram: order, prune",
          "KEY=VALUE"},
         {"resume", 0, 0, G_OPTION_ARG_NONE, &resume, "Continue from OUT.ckpt", NULL},
         {"title", 0, 0, G_OPTION_ARG_STRING, &title, "A title shown in model lists", "TEXT"},
@@ -50,9 +52,14 @@ static int train_text(int argc, char **argv)
         return aigc_cli_usage_error("train text", "unexpected argument “%s”", argv[1]);
     if (!family || !corpus || !output)
         return aigc_cli_usage_error("train text", "needs --model, --corpus and -o OUT");
-    if (strcmp(family, "gpt") != 0 && strcmp(family, "ngram") != 0)
-        return aigc_cli_usage_error("train text",
-                                    "unknown model family “%s” (this version: gpt, ngram)", family);
+    const char *const families[] = {"gpt", "lstm", "gru", "rnn", "ngram"};
+    gboolean known = FALSE;
+    for (guint i = 0; i < G_N_ELEMENTS(families); i++)
+        known = known || strcmp(family, families[i]) == 0;
+    if (!known)
+        return aigc_cli_usage_error(
+            "train text", "unknown model family “%s” (this version: gpt, lstm, gru, rnn, ngram)",
+            family);
     AigcTextTrainParams *p = aigc_text_train_params_new(family);
     p->corpus = g_strdup(corpus);
     p->val_corpus = g_strdup(val);
@@ -155,7 +162,7 @@ int aigc_cmd_train(int argc, char **argv)
         return train_tokenizer(argc - 1, argv + 1);
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         printf("Usage: aigc train KIND [OPTION…]\n\nTrain a model.\n\nKinds:\n"
-               "  text       a language model (GPT) on a text corpus\n"
+               "  text       a language model (GPT, LSTM, GRU, RNN, n-gram) on a text corpus\n"
                "  tokenizer  a byte, character or BPE tokenizer\n\n"
                "Run `aigc train KIND --help` for the options.\n");
         return AIGC_EXIT_OK;

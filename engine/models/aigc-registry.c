@@ -16,6 +16,12 @@ static GPtrArray *registry; /* (element const AigcModelClass) */
 static const AigcModelClass builtin_classes[] = {
     {"gpt", "GPT (decoder-only transformer)", AIGC_MODALITY_TEXT,
      "A Llama-style transformer language model: RMS norm, rotary positions, SwiGLU."},
+    {"lstm", "LSTM language model", AIGC_MODALITY_TEXT,
+     "Embedding, stacked LSTM layers and a linear head; no context limit when writing."},
+    {"gru", "GRU language model", AIGC_MODALITY_TEXT,
+     "Embedding, stacked GRU layers and a linear head; no context limit when writing."},
+    {"rnn", "RNN language model (tanh)", AIGC_MODALITY_TEXT,
+     "The plain Elman recurrent network: the simplest neural model that remembers."},
     {"ngram", "Character n-gram (Kneser–Ney)", AIGC_MODALITY_TEXT,
      "The counting baseline every neural text model is compared to."},
 };

@@ -7,11 +7,12 @@
 #include "aigc-error.h"
 #include "models/gpt/aigc-gpt.h"
 #include "models/ngram/aigc-ngram.h"
+#include "models/rnnlm/aigc-rnnlm.h"
 
 #include <math.h>
 #include <string.h>
 
-typedef enum { FAMILY_GPT, FAMILY_NGRAM } Family;
+typedef enum { FAMILY_GPT, FAMILY_RNNLM, FAMILY_NGRAM } Family;
 
 struct _AigcTextModel {
     gatomicrefcount refs;
@@ -21,6 +22,7 @@ struct _AigcTextModel {
     AigcTokenizer *tokenizer;
     GHashTable *metadata;
     AigcGpt *gpt;
+    AigcRnnlm *rnnlm; /* lstm, gru, rnn */
     AigcNgram *ngram;
     double *probs; /* (n_vocab + 2) n-gram distribution scratch */
 };
@@ -28,6 +30,7 @@ struct _AigcTextModel {
 struct _AigcTextSession {
     AigcTextModel *model;
     AigcGptState *gpt;
+    AigcRnnlmState *rnnlm;
     gunichar context[AIGC_NGRAM_MAX_ORDER]; /* n-gram: the last characters, oldest first */
     int n_context;
     int pos;
@@ -72,7 +75,9 @@ AigcTextModel *aigc_text_model_load(const char *path, GError **error)
     }
     AigcTokenizer *tok = NULL;
     AigcGpt *gpt = NULL;
+    AigcRnnlm *rnnlm = NULL;
     AigcNgram *ngram = NULL;
+    AigcRnnlmCell cell;
     if (strcmp(family, "ngram") == 0) {
         ngram = aigc_ngram_new_from_safetensors(st, error);
         if (!ngram)
@@ -82,7 +87,7 @@ AigcTextModel *aigc_text_model_load(const char *path, GError **error)
             aigc_ngram_free(ngram);
             return NULL;
         }
-    } else if (strcmp(family, "gpt") == 0) {
+    } else if (strcmp(family, "gpt") == 0 || aigc_rnnlm_cell_from_name(family, &cell)) {
         if (!tok_json) {
             fail(error, path, "the model has no tokenizer in its metadata");
             return NULL;
@@ -95,13 +100,21 @@ AigcTextModel *aigc_text_model_load(const char *path, GError **error)
             g_error_free(tok_error);
             return NULL;
         }
-        gpt = aigc_gpt_load(st, error);
-        if (!gpt) {
+        int vocab_size;
+        if (strcmp(family, "gpt") == 0) {
+            gpt = aigc_gpt_load(st, error);
+            vocab_size = gpt ? aigc_gpt_get_config(gpt)->vocab_size : 0;
+        } else {
+            rnnlm = aigc_rnnlm_load(st, error);
+            vocab_size = rnnlm ? aigc_rnnlm_get_config(rnnlm)->vocab_size : 0;
+        }
+        if (!gpt && !rnnlm) {
             aigc_tokenizer_free(tok);
             return NULL;
         }
-        if (aigc_gpt_get_config(gpt)->vocab_size != aigc_tokenizer_get_vocab_size(tok)) {
+        if (vocab_size != aigc_tokenizer_get_vocab_size(tok)) {
             aigc_gpt_free(gpt);
+            aigc_rnnlm_free(rnnlm);
             aigc_tokenizer_free(tok);
             fail(error, path, "the tokenizer's vocabulary and the model's disagree");
             return NULL;
@@ -113,11 +126,12 @@ AigcTextModel *aigc_text_model_load(const char *path, GError **error)
     }
     AigcTextModel *m = g_new0(AigcTextModel, 1);
     g_atomic_ref_count_init(&m->refs);
-    m->family = ngram ? FAMILY_NGRAM : FAMILY_GPT;
+    m->family = ngram ? FAMILY_NGRAM : rnnlm ? FAMILY_RNNLM : FAMILY_GPT;
     m->family_name = g_strdup(family);
     m->path = g_strdup(path);
     m->tokenizer = tok;
     m->gpt = gpt;
+    m->rnnlm = rnnlm;
     m->ngram = ngram;
     if (ngram)
         m->probs = g_new(double, aigc_tokenizer_get_vocab_size(tok));
@@ -140,6 +154,7 @@ void aigc_text_model_unref(AigcTextModel *m)
     if (!m || !g_atomic_ref_count_dec(&m->refs))
         return;
     aigc_gpt_free(m->gpt);
+    aigc_rnnlm_free(m->rnnlm);
     aigc_ngram_free(m->ngram);
     g_free(m->probs);
     aigc_tokenizer_free(m->tokenizer);
@@ -171,6 +186,7 @@ int aigc_text_model_get_vocab_size(AigcTextModel *m)
 
 int aigc_text_model_get_max_context(AigcTextModel *m)
 {
+    /* Recurrent models carry their state on and n-grams look back a fixed few characters. */
     return m->gpt ? aigc_gpt_get_config(m->gpt)->max_seq_len : 0;
 }
 
@@ -190,6 +206,8 @@ AigcTextSession *aigc_text_session_new(AigcTextModel *m)
     s->model = aigc_text_model_ref(m);
     if (m->gpt)
         s->gpt = aigc_gpt_state_new(m->gpt);
+    if (m->rnnlm)
+        s->rnnlm = aigc_rnnlm_state_new(m->rnnlm);
     return s;
 }
 
@@ -198,6 +216,7 @@ void aigc_text_session_free(AigcTextSession *s)
     if (!s)
         return;
     aigc_gpt_state_free(s->gpt);
+    aigc_rnnlm_state_free(s->rnnlm);
     aigc_text_model_unref(s->model);
     g_free(s);
 }
@@ -206,12 +225,16 @@ void aigc_text_session_reset(AigcTextSession *s)
 {
     if (s->gpt)
         aigc_gpt_state_reset(s->gpt);
+    if (s->rnnlm)
+        aigc_rnnlm_state_reset(s->rnnlm);
     s->n_context = 0;
     s->pos = 0;
 }
 
 int aigc_text_session_get_pos(AigcTextSession *s)
 {
+    if (s->rnnlm)
+        return (int)MIN(aigc_rnnlm_state_get_pos(s->rnnlm), G_MAXINT);
     return s->gpt ? aigc_gpt_state_get_pos(s->gpt) : s->pos;
 }
 
@@ -244,6 +267,8 @@ gboolean aigc_text_session_feed(AigcTextSession *s, gint32 token, float *logits)
 {
     if (s->model->ngram)
         return ngram_feed(s, token, logits);
+    if (s->model->rnnlm)
+        return aigc_rnnlm_decode(s->model->rnnlm, s->rnnlm, token, logits);
     return aigc_gpt_decode(s->model->gpt, s->gpt, token, logits);
 }
 
@@ -256,13 +281,17 @@ gboolean aigc_text_model_bits_per_char(AigcTextModel *m, const char *text, gsize
         return FALSE;
     }
     if (m->ngram) {
-        *bits_per_char = aigc_ngram_bits_per_char(m->ngram, text, len);
+        /* The n-gram reads code points: invalid UTF-8 becomes U+FFFD first (its UNK). */
+        g_autofree char *valid = g_utf8_make_valid(text, (gssize)len);
+        *bits_per_char = aigc_ngram_bits_per_char(m->ngram, valid, strlen(valid));
         return TRUE;
     }
     g_autofree gint32 *ids = g_new(gint32, MAX(len, 1));
     int n = aigc_tokenizer_encode(m->tokenizer, text, (gssize)len, ids, (int)MIN(len, G_MAXINT));
     double nats = 0;
-    if (!aigc_gpt_total_nll(m->gpt, ids, n, job, &nats, error))
+    gboolean ok = m->rnnlm ? aigc_rnnlm_total_nll(m->rnnlm, ids, n, job, &nats, error)
+                           : aigc_gpt_total_nll(m->gpt, ids, n, job, &nats, error);
+    if (!ok)
         return FALSE;
     *bits_per_char = nats / M_LN2 / (double)n_chars;
     return TRUE;

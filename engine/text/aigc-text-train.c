@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: MIT
  *
  * DESIGN (files and resumption): training writes two files. OUTPUT is the usable model
- * (weights in the chosen dtype, "family", "gpt.config", "tokenizer", "title", "training" and
- * "metrics" metadata). OUTPUT.ckpt holds everything needed to continue bit for bit: float32
- * weights ("model." prefix), optimizer state ("optim."), the step, the batch RNG's offset, the
- * tokenizer and config, and the elapsed time. Both are written atomically, the checkpoint first.
- * --resume reads OUTPUT.ckpt; the batch sequence depends only on the seed and the step, so an
- * interrupted run and an uninterrupted one end with the same weights.
+ * (weights in the chosen dtype, "family", "gpt.config" or "rnnlm.config", "tokenizer", "title",
+ * "training" and "metrics" metadata). OUTPUT.ckpt holds everything needed to continue bit for
+ * bit: float32 weights ("model." prefix), optimizer state ("optim."), the step, the batch RNG's
+ * offset, the tokenizer and config, and the elapsed time. Both are written atomically, the
+ * checkpoint first. --resume reads OUTPUT.ckpt; the batch sequence depends only on the seed and
+ * the step, so an interrupted run and an uninterrupted one end with the same weights.
+ *
+ * Families: GPT and the RNN language models (lstm, gru, rnn) share the whole loop; the few
+ * places that touch the network go through the model_* helpers below, which switch on which
+ * of Run.gpt / Run.rnnlm is set.
  */
 #include "aigc-text-train.h"
 
@@ -31,6 +35,9 @@ AigcTextTrainParams *aigc_text_train_params_new(const char *family)
     p->batch_size = 32;
     p->seq_len = 128;
     p->gpt.max_seq_len = 128;
+    p->rnnlm = aigc_rnnlm_default_config();
+    aigc_rnnlm_cell_from_name(family, &p->rnnlm.cell);
+    p->rnnlm.max_seq_len = 128;
     p->steps = 2000;
     p->lr = 1e-3f;
     p->lr_min = 1e-4f;
@@ -91,6 +98,12 @@ static gboolean parse_float(const char *key, const char *value, double lo, doubl
     return TRUE;
 }
 
+static gboolean is_rnnlm(const char *family)
+{
+    AigcRnnlmCell cell;
+    return aigc_rnnlm_cell_from_name(family, &cell);
+}
+
 gboolean aigc_text_train_params_set(AigcTextTrainParams *p, const char *key, const char *value,
                                     GError **error)
 {
@@ -104,6 +117,7 @@ gboolean aigc_text_train_params_set(AigcTextTrainParams *p, const char *key, con
             return FALSE;
         p->seq_len = (int)i;
         p->gpt.max_seq_len = MAX(p->gpt.max_seq_len, p->seq_len);
+        p->rnnlm.max_seq_len = MAX(p->rnnlm.max_seq_len, p->seq_len);
     } else if (!strcmp(key, "steps")) {
         return parse_int(key, value, 1, G_GINT64_CONSTANT(1) << 40, &p->steps, error);
     } else if (!strcmp(key, "warmup")) {
@@ -152,6 +166,14 @@ gboolean aigc_text_train_params_set(AigcTextTrainParams *p, const char *key, con
             return FALSE;
         }
         p->save_dtype = d;
+    } else if (is_rnnlm(p->family)) {
+        if (!strcmp(key, "cell")) {
+            /* The cell is the family; a different one here would write a file that lies. */
+            g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID,
+                        "the cell is chosen with the model family (lstm, gru or rnn)");
+            return FALSE;
+        }
+        return aigc_rnnlm_config_set(&p->rnnlm, key, value, error);
     } else {
         return aigc_gpt_config_set(&p->gpt, key, value, error);
     }
@@ -164,7 +186,8 @@ typedef struct {
     AigcTextTrainParams *p;
     AigcJob *job;
     AigcTokenizer *tok;
-    AigcGpt *gpt;
+    AigcGpt *gpt;     /* the network: exactly one of gpt and rnnlm */
+    AigcRnnlm *rnnlm;
     AigcOptimizer *opt;
     gint64 step;
     AigcRng rng;
@@ -214,10 +237,115 @@ static gint32 *encode_all(AigcTokenizer *tok, const char *text, gsize len, gint6
     return ids;
 }
 
+/* ---- the network, whichever family ---- */
+
+static AigcParams *model_params(Run *r)
+{
+    return r->rnnlm ? aigc_rnnlm_get_params(r->rnnlm) : aigc_gpt_get_params(r->gpt);
+}
+
+static AigcTensor *model_loss(AigcCtx *ctx, Run *r, const gint32 *ids, const gint32 *tgt, int B,
+                              int T)
+{
+    return r->rnnlm ? aigc_rnnlm_loss(ctx, r->rnnlm, ids, tgt, B, T)
+                    : aigc_gpt_loss(ctx, r->gpt, ids, tgt, B, T);
+}
+
+static gboolean model_total_nll(Run *r, const gint32 *ids, gint64 n, double *nats,
+                                GError **error)
+{
+    return r->rnnlm ? aigc_rnnlm_total_nll(r->rnnlm, ids, n, NULL, nats, error)
+                    : aigc_gpt_total_nll(r->gpt, ids, n, NULL, nats, error);
+}
+
+/* The metadata key of the config: "gpt.config" or "rnnlm.config". */
+static const char *model_config_key(const AigcTextTrainParams *p)
+{
+    return is_rnnlm(p->family) ? "rnnlm.config" : "gpt.config";
+}
+
+static char *model_config_json(Run *r)
+{
+    return r->rnnlm ? aigc_rnnlm_config_to_json(aigc_rnnlm_get_config(r->rnnlm))
+                    : aigc_gpt_config_to_json(aigc_gpt_get_config(r->gpt));
+}
+
+static gboolean model_save(Run *r, AigcSafetensorsWriter *w, AigcDtype dtype, GError **error)
+{
+    return r->rnnlm ? aigc_rnnlm_save(r->rnnlm, w, dtype, error)
+                    : aigc_gpt_save(r->gpt, w, dtype, error);
+}
+
+/* A fresh network from the params (vocabulary from the tokenizer), initialised from the seed. */
+static gboolean model_create(Run *r, GError **error)
+{
+    AigcTextTrainParams *p = r->p;
+    AigcRng init_rng;
+    aigc_rng_init(&init_rng, p->seed ^ 0x5eed);
+    if (is_rnnlm(p->family)) {
+        p->rnnlm.vocab_size = aigc_tokenizer_get_vocab_size(r->tok);
+        p->rnnlm.max_seq_len = MAX(p->rnnlm.max_seq_len, p->seq_len);
+        if (!aigc_rnnlm_config_validate(&p->rnnlm, error))
+            return FALSE;
+        r->rnnlm = aigc_rnnlm_new(&p->rnnlm);
+        aigc_rnnlm_init_weights(r->rnnlm, &init_rng);
+    } else {
+        p->gpt.vocab_size = aigc_tokenizer_get_vocab_size(r->tok);
+        p->gpt.max_seq_len = MAX(p->gpt.max_seq_len, p->seq_len);
+        if (!aigc_gpt_config_validate(&p->gpt, error))
+            return FALSE;
+        r->gpt = aigc_gpt_new(&p->gpt);
+        aigc_gpt_init_weights(r->gpt, &init_rng);
+    }
+    return TRUE;
+}
+
+/* A zero network of the config a checkpoint records (its weights are loaded next). */
+static gboolean model_from_config(Run *r, const char *json, GError **error)
+{
+    if (is_rnnlm(r->p->family)) {
+        AigcRnnlmConfig c;
+        if (!aigc_rnnlm_config_from_json(&c, json, error))
+            return FALSE;
+        r->rnnlm = aigc_rnnlm_new(&c);
+        r->p->rnnlm = c;
+    } else {
+        AigcGptConfig c;
+        if (!aigc_gpt_config_from_json(&c, json, error))
+            return FALSE;
+        r->gpt = aigc_gpt_new(&c);
+        r->p->gpt = c;
+    }
+    return TRUE;
+}
+
+static gboolean model_load(Run *r, AigcSafetensors *st, GError **error)
+{
+    if (is_rnnlm(r->p->family)) {
+        r->rnnlm = aigc_rnnlm_load(st, error);
+        if (r->rnnlm)
+            r->p->rnnlm = *aigc_rnnlm_get_config(r->rnnlm);
+        return r->rnnlm != NULL;
+    }
+    r->gpt = aigc_gpt_load(st, error);
+    if (r->gpt)
+        r->p->gpt = *aigc_gpt_get_config(r->gpt);
+    return r->gpt != NULL;
+}
+
+static void make_optimizer(Run *r)
+{
+    AigcOptimizerParams hp = aigc_optimizer_default_params(AIGC_OPTIM_ADAMW);
+    hp.weight_decay = r->p->weight_decay;
+    hp.beta2 = 0.95f;
+    hp.decay_func = aigc_optimizer_decay_matrices;
+    r->opt = aigc_optimizer_new(AIGC_OPTIM_ADAMW, &hp, model_params(r));
+}
+
 static gboolean save(Run *r, gboolean final, GError **error)
 {
     AigcTextTrainParams *p = r->p;
-    g_autofree char *config = aigc_gpt_config_to_json(aigc_gpt_get_config(r->gpt));
+    g_autofree char *config = model_config_json(r);
     g_autofree char *tok_json = aigc_tokenizer_to_json(r->tok);
     /* Checkpoint first: it is what --resume needs. */
     {
@@ -225,13 +353,14 @@ static gboolean save(Run *r, gboolean final, GError **error)
         g_autofree char *step = g_strdup_printf("%" G_GINT64_FORMAT, r->step);
         g_autofree char *offset = g_strdup_printf("%" G_GUINT64_FORMAT, r->rng.offset);
         g_autofree char *secs = g_strdup_printf("%.3f", elapsed(r));
-        aigc_safetensors_writer_set_metadata(w, "family", "gpt-checkpoint");
-        aigc_safetensors_writer_set_metadata(w, "gpt.config", config);
+        g_autofree char *family = g_strconcat(p->family, "-checkpoint", NULL);
+        aigc_safetensors_writer_set_metadata(w, "family", family);
+        aigc_safetensors_writer_set_metadata(w, model_config_key(p), config);
         aigc_safetensors_writer_set_metadata(w, "tokenizer", tok_json);
         aigc_safetensors_writer_set_metadata(w, "train.step", step);
         aigc_safetensors_writer_set_metadata(w, "train.rng_offset", offset);
         aigc_safetensors_writer_set_metadata(w, "train.seconds", secs);
-        if (!aigc_params_save(aigc_gpt_get_params(r->gpt), w, "model.", AIGC_DTYPE_F32, error) ||
+        if (!aigc_params_save(model_params(r), w, "model.", AIGC_DTYPE_F32, error) ||
             !aigc_optimizer_save(r->opt, w, "optim.", error))
             return FALSE;
         g_autofree char *path = ckpt_path(r);
@@ -239,7 +368,7 @@ static gboolean save(Run *r, gboolean final, GError **error)
             return FALSE;
     }
     g_autoptr(AigcSafetensorsWriter) w = aigc_safetensors_writer_new();
-    if (!aigc_gpt_save(r->gpt, w, p->save_dtype, error))
+    if (!model_save(r, w, p->save_dtype, error))
         return FALSE;
     aigc_safetensors_writer_set_metadata(w, "tokenizer", tok_json);
     if (p->title)
@@ -270,35 +399,27 @@ static gboolean resume(Run *r, GError **error)
     if (!st)
         return FALSE;
     const char *tok_json = aigc_safetensors_get_metadata(st, "tokenizer");
-    const char *config = aigc_safetensors_get_metadata(st, "gpt.config");
+    const char *config = aigc_safetensors_get_metadata(st, model_config_key(r->p));
     const char *step = aigc_safetensors_get_metadata(st, "train.step");
     const char *offset = aigc_safetensors_get_metadata(st, "train.rng_offset");
     const char *secs = aigc_safetensors_get_metadata(st, "train.seconds");
     if (!tok_json || !config || !step || !offset) {
         g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_FORMAT,
-                    "%s: not a training checkpoint", path);
+                    "%s: not a training checkpoint of a %s model", path, r->p->family);
         return FALSE;
     }
     r->tok = aigc_tokenizer_new_from_json(tok_json, error);
     if (!r->tok)
         return FALSE;
-    AigcGptConfig c;
-    if (!aigc_gpt_config_from_json(&c, config, error))
+    if (!model_from_config(r, config, error) ||
+        !aigc_params_load(model_params(r), st, "model.", error))
         return FALSE;
-    r->gpt = aigc_gpt_new(&c);
-    if (!aigc_params_load(aigc_gpt_get_params(r->gpt), st, "model.", error))
-        return FALSE;
-    AigcOptimizerParams hp = aigc_optimizer_default_params(AIGC_OPTIM_ADAMW);
-    hp.weight_decay = r->p->weight_decay;
-    hp.beta2 = 0.95f;
-    hp.decay_func = aigc_optimizer_decay_matrices;
-    r->opt = aigc_optimizer_new(AIGC_OPTIM_ADAMW, &hp, aigc_gpt_get_params(r->gpt));
+    make_optimizer(r);
     if (!aigc_optimizer_load(r->opt, st, "optim.", error))
         return FALSE;
     r->step = g_ascii_strtoll(step, NULL, 10);
     r->rng.offset = g_ascii_strtoull(offset, NULL, 10);
     r->elapsed_before = secs ? g_ascii_strtod(secs, NULL) : 0;
-    r->p->gpt = c;
     return TRUE;
 }
 
@@ -321,19 +442,13 @@ static gboolean resume_from_model(Run *r, GError **error)
     r->tok = aigc_tokenizer_new_from_json(tok_json, error);
     if (!r->tok)
         return FALSE;
-    r->gpt = aigc_gpt_load(st, error);
-    if (!r->gpt)
+    if (!model_load(r, st, error))
         return FALSE;
     const char *steps = strstr(training, "\"steps\": ");
     const char *secs = strstr(training, "\"seconds\": ");
     r->step = steps ? g_ascii_strtoll(steps + 9, NULL, 10) : 0;
     r->elapsed_before = secs ? g_ascii_strtod(secs + 11, NULL) : 0;
-    r->p->gpt = *aigc_gpt_get_config(r->gpt);
-    AigcOptimizerParams hp = aigc_optimizer_default_params(AIGC_OPTIM_ADAMW);
-    hp.weight_decay = r->p->weight_decay;
-    hp.beta2 = 0.95f;
-    hp.decay_func = aigc_optimizer_decay_matrices;
-    r->opt = aigc_optimizer_new(AIGC_OPTIM_ADAMW, &hp, aigc_gpt_get_params(r->gpt));
+    make_optimizer(r);
     return TRUE;
 }
 
@@ -346,7 +461,7 @@ static gboolean validate(Run *r, gint64 max_chars, double *bpc, GError **error)
         chars = max_chars;
     }
     double nats;
-    if (!aigc_gpt_total_nll(r->gpt, r->val_ids, n, NULL, &nats, error))
+    if (!model_total_nll(r, r->val_ids, n, &nats, error))
         return FALSE;
     /* As aigc_text_model_bits_per_char: all the text's characters, so `aigc eval text`
      * reproduces the number recorded in the model file. */
@@ -360,6 +475,7 @@ static void run_free(Run *r)
         fclose(r->csv);
     aigc_optimizer_free(r->opt);
     aigc_gpt_free(r->gpt);
+    aigc_rnnlm_free(r->rnnlm);
     aigc_tokenizer_free(r->tok);
     g_free(r->train_ids);
     g_free(r->val_ids);
@@ -453,19 +569,9 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
     } else {
         if (!build_tokenizer(&r, text, len, error))
             goto out;
-        p->gpt.vocab_size = aigc_tokenizer_get_vocab_size(r.tok);
-        p->gpt.max_seq_len = MAX(p->gpt.max_seq_len, p->seq_len);
-        if (!aigc_gpt_config_validate(&p->gpt, error))
+        if (!model_create(&r, error))
             goto out;
-        r.gpt = aigc_gpt_new(&p->gpt);
-        AigcRng init_rng;
-        aigc_rng_init(&init_rng, p->seed ^ 0x5eed);
-        aigc_gpt_init_weights(r.gpt, &init_rng);
-        AigcOptimizerParams hp = aigc_optimizer_default_params(AIGC_OPTIM_ADAMW);
-        hp.weight_decay = p->weight_decay;
-        hp.beta2 = 0.95f;
-        hp.decay_func = aigc_optimizer_decay_matrices;
-        r.opt = aigc_optimizer_new(AIGC_OPTIM_ADAMW, &hp, aigc_gpt_get_params(r.gpt));
+        make_optimizer(&r);
     }
     aigc_job_report_progress(job, 0, "reading the corpus");
     r.train_ids = encode_all(r.tok, text, len, &r.n_train);
@@ -481,7 +587,7 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
     if (r.csv && new_csv)
         fprintf(r.csv, "step,loss,lr,tokens_per_second,val_bits_per_char,seconds\n");
 
-    AigcParams *params = aigc_gpt_get_params(r.gpt);
+    AigcParams *params = model_params(&r);
     gint64 t_window = g_get_monotonic_time(), tokens_window = 0;
     double tok_per_s = 0;
     while (r.step < p->steps) {
@@ -496,7 +602,7 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
         }
         aigc_ctx_reset(ctx);
         aigc_params_zero_grad(params);
-        AigcTensor *loss = aigc_gpt_loss(ctx, r.gpt, ids, tgt, B, T);
+        AigcTensor *loss = model_loss(ctx, &r, ids, tgt, B, T);
         if (!isfinite(loss->data[0])) {
             g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_NUMERIC,
                         "the loss became %g at step %" G_GINT64_FORMAT, loss->data[0], r.step);

@@ -10,11 +10,12 @@
 
 #include "jobs/aigc-job.h"
 #include "models/gpt/aigc-gpt.h"
+#include "models/rnnlm/aigc-rnnlm.h"
 
 G_BEGIN_DECLS
 
 typedef struct {
-    char *family;        /* "gpt" or "ngram" */
+    char *family;        /* "gpt", "lstm", "gru", "rnn" or "ngram" */
     char *corpus;        /* training text (UTF-8) */
     char *val_corpus;    /* (nullable) validation text; default: corpus with .train → .val */
     char *output;        /* the model file; its checkpoint is OUTPUT.ckpt */
@@ -22,8 +23,9 @@ typedef struct {
     char *title;         /* (nullable) shown in model lists */
     char *command_line;  /* (nullable) recorded in the model's metadata */
     AigcGptConfig gpt;
+    AigcRnnlmConfig rnnlm; /* lstm, gru, rnn (cell set from the family) */
     int batch_size;      /* sequences per step */
-    int seq_len;         /* tokens per sequence (≤ gpt.max_seq_len) */
+    int seq_len;         /* tokens per sequence (≤ gpt/rnnlm.max_seq_len) */
     gint64 steps;
     float lr, lr_min;
     gint64 warmup;
@@ -40,12 +42,12 @@ typedef struct {
     int ngram_prune;     /* n-gram: drop n-grams of order ≥ 3 seen at most this often (1) */
 } AigcTextTrainParams;
 
-/* (transfer full) Defaults for a family ("gpt"). */
+/* (transfer full) Defaults for a family ("gpt", "lstm", "gru", "rnn", "ngram"). */
 AigcTextTrainParams *aigc_text_train_params_new(const char *family);
 void aigc_text_train_params_free(AigcTextTrainParams *params);
 /* Applies "key=value": training keys (batch_size, seq_len, steps, lr, lr_min, warmup,
  * weight_decay, grad_clip, eval_every, eval_chars, checkpoint_every, seed, tokenizer, dtype)
- * or model keys (see aigc_gpt_config_set). */
+ * or model keys (see aigc_gpt_config_set, or aigc_rnnlm_config_set for lstm, gru, rnn). */
 gboolean aigc_text_train_params_set(AigcTextTrainParams *params, const char *key,
                                     const char *value, GError **error);
 

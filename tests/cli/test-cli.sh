@@ -82,5 +82,28 @@ rc=$?
 ls -A "$tmp" | grep -q '\.part$' && fail "Ctrl-C left a temporary file" || pass
 grep -q "stopped" "$tmp/cerr" && pass || fail "Ctrl-C message"
 
+# Text: train a small n-gram, generate reproducibly, evaluate; bad input is refused clearly.
+for i in 1 2 3 4 5 6 7 8; do echo "The quick brown fox jumps over the lazy dog number $i."; done > "$tmp/c.train.txt"
+echo "The lazy dog jumps over the quick brown fox." > "$tmp/c.val.txt"
+expect_rc 0 "train ngram" "$aigc" train text --model ngram --corpus "$tmp/c.train.txt" -o "$tmp/ng.safetensors" --set order=4
+grep -q "val_bits_per_char:" "$tmp/out" && pass || fail "train prints val_bits_per_char"
+expect_rc 0 "text" "$aigc" text --model "$tmp/ng.safetensors" --prompt "The quick" -n 40 --seed 7 -q
+cp "$tmp/out" "$tmp/gen1"
+expect_rc 0 "text again" "$aigc" text --model "$tmp/ng.safetensors" --prompt "The quick" -n 40 --seed 7 -q
+cmp -s "$tmp/out" "$tmp/gen1" && pass || fail "the same seed writes the same text"
+[ -s "$tmp/gen1" ] && pass || fail "text wrote something"
+expect_rc 0 "eval text" "$aigc" eval text --model "$tmp/ng.safetensors" --file "$tmp/c.val.txt"
+tail -n 1 "$tmp/out" | grep -qE '^bits_per_char: [0-9]+\.[0-9]+$' && pass || fail "eval's last line is bits_per_char"
+expect_rc 1 "text unknown model" "$aigc" text --model no-such-model --prompt hi
+grep -q "no-such-model" "$tmp/err" && pass || fail "unknown model named"
+expect_rc 1 "text damaged model" "$aigc" text --model "$corpus/bad-overlapping.safetensors" --prompt hi
+expect_rc 2 "text empty prompt" "$aigc" text --model "$tmp/ng.safetensors" --prompt ""
+expect_rc 2 "text bad top-p" "$aigc" text --model "$tmp/ng.safetensors" --prompt hi --top-p 3
+expect_rc 2 "train unknown family" "$aigc" train text --model transformer-xl --corpus "$tmp/c.train.txt" -o "$tmp/x"
+expect_rc 2 "train bad setting" "$aigc" train text --model gpt --corpus "$tmp/c.train.txt" -o "$tmp/x" --set dim=abc
+expect_rc 1 "train missing corpus" "$aigc" train text --model ngram --corpus "$tmp/none.txt" -o "$tmp/x"
+printf '\377\376 invalid \n' > "$tmp/bad-utf8.txt"
+expect_rc 0 "eval invalid UTF-8" "$aigc" eval text --model "$tmp/ng.safetensors" --file "$tmp/bad-utf8.txt"
+
 echo "cli: $n_pass passed, $n_fail failed"
 [ $n_fail -eq 0 ]

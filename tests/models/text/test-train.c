@@ -2,7 +2,8 @@
  *
  * Text training as a job: the same seed gives the same model; stopping and resuming from the
  * checkpoint gives the model an uninterrupted run gives; the result reports validation bits per
- * character; generation from the trained file is reproducible from its seed.
+ * character; generation from the trained file is reproducible from its seed. The same-seed and
+ * resume checks run for GPT and for an LSTM (the recurrent families share the loop).
  */
 #include "aigc-engine.h"
 
@@ -12,6 +13,20 @@
 
 static char *dir;
 static char *corpus;
+
+static AigcTextTrainParams *tiny_lstm_params(const char *output, gint64 steps)
+{
+    AigcTextTrainParams *p = aigc_text_train_params_new("lstm");
+    p->corpus = g_strdup(corpus);
+    p->output = g_build_filename(dir, output, NULL);
+    const char *sets[][2] = {{"embed_dim", "8"}, {"hidden_dim", "12"},  {"n_layers", "2"},
+                             {"seq_len", "16"},  {"batch_size", "4"},   {"eval_every", "0"},
+                             {"warmup", "2"},    {"checkpoint_every", "2"}, {"seed", "7"}};
+    for (guint i = 0; i < G_N_ELEMENTS(sets); i++)
+        g_assert_true(aigc_text_train_params_set(p, sets[i][0], sets[i][1], NULL));
+    p->steps = steps;
+    return p;
+}
 
 static AigcTextTrainParams *tiny_params(const char *output, gint64 steps)
 {
@@ -49,13 +64,39 @@ static GBytes *weights_of(const char *name)
     return g_byte_array_free_to_bytes(all);
 }
 
+typedef AigcTextTrainParams *(*ParamsFunc)(const char *output, gint64 steps);
+
+static void same_seed_same_model(ParamsFunc make, const char *a_name, const char *b_name)
+{
+    g_assert_cmpint(run(make(a_name, 6)), ==, AIGC_JOB_SUCCEEDED);
+    g_assert_cmpint(run(make(b_name, 6)), ==, AIGC_JOB_SUCCEEDED);
+    g_autoptr(GBytes) a = weights_of(a_name);
+    g_autoptr(GBytes) b = weights_of(b_name);
+    g_assert_true(g_bytes_equal(a, b));
+}
+
 static void test_same_seed_same_model(void)
 {
-    g_assert_cmpint(run(tiny_params("a.safetensors", 6)), ==, AIGC_JOB_SUCCEEDED);
-    g_assert_cmpint(run(tiny_params("b.safetensors", 6)), ==, AIGC_JOB_SUCCEEDED);
-    g_autoptr(GBytes) a = weights_of("a.safetensors");
-    g_autoptr(GBytes) b = weights_of("b.safetensors");
-    g_assert_true(g_bytes_equal(a, b));
+    same_seed_same_model(tiny_params, "a.safetensors", "b.safetensors");
+}
+
+static void test_lstm_same_seed_same_model(void)
+{
+    same_seed_same_model(tiny_lstm_params, "lstm-a.safetensors", "lstm-b.safetensors");
+    /* It is an LSTM file that the text model loader runs. */
+    g_autofree char *path = g_build_filename(dir, "lstm-a.safetensors", NULL);
+    GError *error = NULL;
+    g_autoptr(AigcTextModel) model = aigc_text_model_load(path, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(aigc_text_model_get_family(model), ==, "lstm");
+    g_assert_cmpint(aigc_text_model_get_max_context(model), ==, 0);
+    g_autofree char *val = g_build_filename(dir, "corpus.val.txt", NULL);
+    g_autofree char *text = NULL;
+    gsize len;
+    g_assert_true(g_file_get_contents(val, &text, &len, NULL));
+    double bpc = 0;
+    g_assert_true(aigc_text_model_bits_per_char(model, text, len, NULL, &bpc, NULL));
+    g_assert_true(bpc > 0 && isfinite(bpc));
 }
 
 static void cancel_halfway(AigcJob *job, double fraction, const char *stage, gpointer data)
@@ -64,24 +105,36 @@ static void cancel_halfway(AigcJob *job, double fraction, const char *stage, gpo
         aigc_job_cancel(job); /* as Ctrl-C after step 3 of 6 */
 }
 
-static void test_resume_equals_uninterrupted(void)
+static void resume_equals_uninterrupted(ParamsFunc make, const char *full_name,
+                                        const char *split_name)
 {
-    g_assert_cmpint(run(tiny_params("full.safetensors", 6)), ==, AIGC_JOB_SUCCEEDED);
+    g_assert_cmpint(run(make(full_name, 6)), ==, AIGC_JOB_SUCCEEDED);
     /* The same command stopped halfway (it saves before stopping), then run with --resume. */
     {
         g_autoptr(AigcEngine) engine = aigc_engine_new(NULL);
-        g_autoptr(AigcJob) job = aigc_text_train_job_new(tiny_params("split.safetensors", 6));
+        g_autoptr(AigcJob) job = aigc_text_train_job_new(make(split_name, 6));
         AigcJobCallbacks cb = {.progress = cancel_halfway};
         aigc_job_set_callbacks(job, &cb);
         aigc_engine_submit(engine, job);
         g_assert_cmpint(aigc_job_wait(job), ==, AIGC_JOB_CANCELLED);
     }
-    AigcTextTrainParams *p = tiny_params("split.safetensors", 6);
+    AigcTextTrainParams *p = make(split_name, 6);
     p->resume = TRUE;
     g_assert_cmpint(run(p), ==, AIGC_JOB_SUCCEEDED);
-    g_autoptr(GBytes) full = weights_of("full.safetensors");
-    g_autoptr(GBytes) split = weights_of("split.safetensors");
+    g_autoptr(GBytes) full = weights_of(full_name);
+    g_autoptr(GBytes) split = weights_of(split_name);
     g_assert_true(g_bytes_equal(full, split));
+}
+
+static void test_resume_equals_uninterrupted(void)
+{
+    resume_equals_uninterrupted(tiny_params, "full.safetensors", "split.safetensors");
+}
+
+static void test_lstm_resume_equals_uninterrupted(void)
+{
+    resume_equals_uninterrupted(tiny_lstm_params, "lstm-full.safetensors",
+                                "lstm-split.safetensors");
 }
 
 static void test_metrics_and_generation(void)
@@ -182,6 +235,8 @@ int main(int argc, char **argv)
     g_string_free(text, TRUE);
     g_test_add_func("/models/text/train/same-seed", test_same_seed_same_model);
     g_test_add_func("/models/text/train/resume", test_resume_equals_uninterrupted);
+    g_test_add_func("/models/text/train/lstm-same-seed", test_lstm_same_seed_same_model);
+    g_test_add_func("/models/text/train/lstm-resume", test_lstm_resume_equals_uninterrupted);
     g_test_add_func("/models/text/train/metrics-and-generation", test_metrics_and_generation);
     g_test_add_func("/models/text/generate/bad-input", test_bad_input);
     return g_test_run();
