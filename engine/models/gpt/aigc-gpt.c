@@ -45,6 +45,7 @@ AigcGptConfig aigc_gpt_default_config(void)
         .max_seq_len = 256,
         .norm_eps = 1e-5f,
         .rope_theta = 10000.0f,
+        .dropout = 0.0f,
     };
 }
 
@@ -69,6 +70,8 @@ gboolean aigc_gpt_config_validate(const AigcGptConfig *c, GError **error)
         fault = "norm_eps must be in (0, 1)";
     else if (!(c->rope_theta > 1 && isfinite(c->rope_theta)))
         fault = "rope_theta must be > 1";
+    else if (!(c->dropout >= 0 && c->dropout < 1))
+        fault = "dropout must be in [0, 1)";
     if (fault) {
         g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID, "GPT config: %s", fault);
         return FALSE;
@@ -87,6 +90,7 @@ gboolean aigc_gpt_config_set(AigcGptConfig *c, const char *key, const char *valu
         {"n_layers", &c->n_layers, NULL},     {"n_heads", &c->n_heads, NULL},
         {"hidden_dim", &c->hidden_dim, NULL}, {"max_seq_len", &c->max_seq_len, NULL},
         {"norm_eps", NULL, &c->norm_eps},     {"rope_theta", NULL, &c->rope_theta},
+        {"dropout", NULL, &c->dropout},
     };
     for (guint i = 0; i < G_N_ELEMENTS(fields); i++) {
         if (strcmp(key, fields[i].name) != 0)
@@ -107,7 +111,7 @@ gboolean aigc_gpt_config_set(AigcGptConfig *c, const char *key, const char *valu
     }
     g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID,
                 "unknown GPT setting “%s” (dim, n_layers, n_heads, hidden_dim, max_seq_len, "
-                "vocab_size, norm_eps, rope_theta)",
+                "vocab_size, norm_eps, rope_theta, dropout)",
                 key);
     return FALSE;
 bad:
@@ -120,9 +124,9 @@ char *aigc_gpt_config_to_json(const AigcGptConfig *c)
 {
     return g_strdup_printf("{\"vocab_size\": %d, \"dim\": %d, \"n_layers\": %d, \"n_heads\": %d, "
                            "\"hidden_dim\": %d, \"max_seq_len\": %d, \"norm_eps\": %.9g, "
-                           "\"rope_theta\": %.9g}",
+                           "\"rope_theta\": %.9g, \"dropout\": %.9g}",
                            c->vocab_size, c->dim, c->n_layers, c->n_heads, c->hidden_dim,
-                           c->max_seq_len, c->norm_eps, c->rope_theta);
+                           c->max_seq_len, c->norm_eps, c->rope_theta, c->dropout);
 }
 
 gboolean aigc_gpt_config_from_json(AigcGptConfig *c, const char *json, GError **error)
@@ -160,6 +164,7 @@ gboolean aigc_gpt_config_from_json(AigcGptConfig *c, const char *json, GError **
     c->norm_eps = (float)json_object_get_double_member_with_default(o, "norm_eps", c->norm_eps);
     c->rope_theta =
         (float)json_object_get_double_member_with_default(o, "rope_theta", c->rope_theta);
+    c->dropout = (float)json_object_get_double_member_with_default(o, "dropout", 0.0);
     if (!aigc_gpt_config_validate(c, error)) {
         g_prefix_error(error, "in the file: ");
         return FALSE;
@@ -255,7 +260,9 @@ AigcTensor *aigc_gpt_forward(AigcCtx *ctx, AigcGpt *gpt, const gint32 *ids, int 
     const AigcGptConfig *c = &gpt->config;
     g_return_val_if_fail(T >= 1 && T <= c->max_seq_len, NULL);
     const int C = c->dim, H = c->n_heads, D = C / H;
+    const float p = c->dropout; /* aigc_dropout is the identity outside training */
     AigcTensor *x = aigc_embedding(ctx, gpt->tok_embeddings, ids, 2, (gint64[]){B, T}); /* B,T,C */
+    x = aigc_dropout(ctx, x, p);
     for (int l = 0; l < c->n_layers; l++) {
         Layer *ly = &gpt->layers[l];
         AigcTensor *h = aigc_rmsnorm(ctx, x, ly->attention_norm, c->norm_eps);
@@ -266,11 +273,12 @@ AigcTensor *aigc_gpt_forward(AigcCtx *ctx, AigcGpt *gpt, const gint32 *ids, int 
         AigcTensor *v = heads(ctx, aigc_linear(ctx, h, ly->wv, NULL), B, T, H, D, FALSE, 0);
         AigcTensor *y = aigc_attention(ctx, q, k, v, TRUE, 1.0f / sqrtf((float)D), NULL);
         y = aigc_reshape(ctx, aigc_permute(ctx, y, (int[]){0, 2, 1, 3}), 3, (gint64[]){B, T, C});
-        x = aigc_add(ctx, x, aigc_linear(ctx, y, ly->wo, NULL));
+        x = aigc_add(ctx, x, aigc_dropout(ctx, aigc_linear(ctx, y, ly->wo, NULL), p));
         h = aigc_rmsnorm(ctx, x, ly->ffn_norm, c->norm_eps);
         AigcTensor *gate = aigc_silu(ctx, aigc_linear(ctx, h, ly->w1, NULL));
         AigcTensor *up = aigc_linear(ctx, h, ly->w3, NULL);
-        x = aigc_add(ctx, x, aigc_linear(ctx, aigc_mul(ctx, gate, up), ly->w2, NULL));
+        x = aigc_add(ctx, x,
+                     aigc_dropout(ctx, aigc_linear(ctx, aigc_mul(ctx, gate, up), ly->w2, NULL), p));
     }
     x = aigc_rmsnorm(ctx, x, gpt->norm, c->norm_eps);
     AigcTensor *logits = aigc_linear(ctx, x, gpt->output, NULL); /* (B, T, V) */

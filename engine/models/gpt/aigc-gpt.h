@@ -24,13 +24,14 @@ typedef struct {
     int max_seq_len; /* longest context */
     float norm_eps;
     float rope_theta;
+    float dropout;   /* on the embeddings and each residual branch while training; 0 = none */
 } AigcGptConfig;
 
 AigcGptConfig aigc_gpt_default_config(void);
 /* FALSE + error when the numbers are out of range or inconsistent. */
 gboolean aigc_gpt_config_validate(const AigcGptConfig *config, GError **error);
 /* Sets a field from "key=value" text (dim, n_layers, n_heads, hidden_dim, max_seq_len,
- * vocab_size, norm_eps, rope_theta); FALSE + error for unknown keys or bad numbers. */
+ * vocab_size, norm_eps, rope_theta, dropout); FALSE + error for unknown keys or bad numbers. */
 gboolean aigc_gpt_config_set(AigcGptConfig *config, const char *key, const char *value,
                              GError **error);
 char *aigc_gpt_config_to_json(const AigcGptConfig *config);

@@ -159,6 +159,37 @@ static void test_file_roundtrip(void)
     g_rmdir(dir);
 }
 
+/* Dropout acts while training only: generation and evaluation see the whole network. */
+static void test_dropout(void)
+{
+    AigcGptConfig c = tiny_config();
+    c.dropout = 0.3f;
+    g_autoptr(AigcGpt) gpt = aigc_gpt_new(&c);
+    AigcRng rng;
+    aigc_rng_init(&rng, 5);
+    aigc_gpt_init_weights(gpt, &rng);
+    gint32 ids[6] = {1, 2, 3, 4, 5, 6};
+    g_autoptr(AigcCtx) ctx = aigc_ctx_new();
+    aigc_ctx_set_grad_enabled(ctx, FALSE);
+    aigc_rng_init(aigc_ctx_get_rng(ctx), 1);
+    AigcTensor *a = aigc_gpt_forward(ctx, gpt, ids, 1, 6);
+    aigc_rng_init(aigc_ctx_get_rng(ctx), 2);
+    AigcTensor *b = aigc_gpt_forward(ctx, gpt, ids, 1, 6);
+    g_assert_true(memcmp(a->data, b->data, 66 * sizeof(float)) != 0);
+    aigc_ctx_set_training(ctx, FALSE);
+    AigcTensor *e = aigc_gpt_forward(ctx, gpt, ids, 1, 6);
+    g_autoptr(AigcGptState) s = aigc_gpt_state_new(gpt);
+    float out[11];
+    for (int t = 0; t < 6; t++) {
+        aigc_gpt_decode(gpt, s, ids[t], out);
+        aigc_test_assert_close(out, e->data + t * 11, 11, 1e-4, 1e-5, "eval forward vs decode");
+    }
+    AigcGptConfig back;
+    g_autofree char *json = aigc_gpt_config_to_json(&c);
+    g_assert_true(aigc_gpt_config_from_json(&back, json, NULL));
+    g_assert_cmpfloat(back.dropout, ==, 0.3f);
+}
+
 static void test_bad_configs(void)
 {
     struct {
@@ -198,5 +229,6 @@ int main(int argc, char **argv)
     g_test_add_func("/models/gpt/overfit", test_overfit);
     g_test_add_func("/models/gpt/file-roundtrip", test_file_roundtrip);
     g_test_add_func("/models/gpt/bad-configs", test_bad_configs);
+    g_test_add_func("/models/gpt/dropout", test_dropout);
     return g_test_run();
 }
