@@ -69,7 +69,16 @@ static void load_selected_model(AigcWritePanel *self)
         return;
     }
     const char *title = aigc_text_model_get_metadata(self->model, "title");
-    const char *shown = title ? title : aigc_text_model_get_family(self->model);
+    const char *title_or_family = title ? title : aigc_text_model_get_family(self->model);
+    /* The validation score from the model card's training, when the file records it. */
+    g_autofree char *shown = NULL;
+    const char *metrics = aigc_text_model_get_metadata(self->model, "metrics");
+    const char *bpc = metrics ? strstr(metrics, "\"val_bits_per_char\": ") : NULL;
+    if (bpc)
+        shown = g_strdup_printf(_("%s · %.2f bits/char"), title_or_family,
+                                g_ascii_strtod(bpc + strlen("\"val_bits_per_char\": "), NULL));
+    else
+        shown = g_strdup(title_or_family);
     int context = aigc_text_model_get_max_context(self->model);
     int vocab = aigc_text_model_get_vocab_size(self->model);
     /* Recurrent and n-gram models have no fixed context length. */

@@ -9,12 +9,12 @@ import subprocess
 import sys
 import time
 
-import pyatspi
+pyatspi = None  # imported once the application runs (see main)
 
 PANELS = ["Write", "Paint", "Speak", "Scene", "Gallery"]
 
 
-def find_app(name, timeout=20):
+def find_app(name, timeout=60):
     end = time.time() + timeout
     while time.time() < end:
         desktop = pyatspi.Registry.getDesktop(0)
@@ -23,7 +23,11 @@ def find_app(name, timeout=20):
             if app is not None and app.name == name:
                 return app
         time.sleep(0.2)
-    raise SystemExit(f"not ok - the application {name!r} never appeared on the accessibility bus")
+    desktop = pyatspi.Registry.getDesktop(0)
+    seen = [desktop.getChildAtIndex(i).name for i in range(desktop.childCount)
+            if desktop.getChildAtIndex(i) is not None]
+    raise SystemExit(f"not ok - the application {name!r} never appeared on the accessibility bus "
+                     f"(seen: {seen})")
 
 
 def find_all(root, role, name=None):
@@ -47,11 +51,26 @@ def wait_for(pred, what, timeout=10):
     raise AssertionError(what)
 
 
+def a11y_bus_running():
+    out = subprocess.run(["gdbus", "call", "--session", "--dest", "org.freedesktop.DBus",
+                          "--object-path", "/org/freedesktop/DBus",
+                          "--method", "org.freedesktop.DBus.NameHasOwner", "org.a11y.Bus"],
+                         capture_output=True, text=True)
+    return "true" in out.stdout
+
+
 def main():
     env = dict(os.environ)
     env.pop("NO_AT_BRIDGE", None)
     env.pop("GTK_A11Y", None)
     app_proc = subprocess.Popen([sys.argv[1]], env=env)
+    # Connect to the accessibility bus only after the application has started it: a client
+    # that connects first, while the session's a11y bus is still being activated, can be left
+    # with an empty desktop for good.
+    wait_for(a11y_bus_running, "the accessibility bus never started", timeout=30)
+    global pyatspi
+    import pyatspi as _pyatspi
+    pyatspi = _pyatspi
     failures = 0
     checks = 0
 
