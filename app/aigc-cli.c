@@ -2,9 +2,9 @@
  *
  * Foreground job runner and error/usage printing for `aigc`.
  *
- * DESIGN: the main thread runs a GMainLoop that only waits for two things, Ctrl-C (through
- * g_unix_signal_add, so the handler is ordinary code, not async-signal context) and the job's
- * done, which the engine thread posts with g_main_context_invoke. Progress is printed directly
+ * DESIGN: the main thread iterates the default main context until the job has finished; it
+ * wakes for Ctrl-C (g_unix_signal_add, so the handler is ordinary code, not async-signal
+ * context) and for the job's done, which wakes the context from the engine thread. Progress is printed directly
  * from the engine thread, rate-limited, to stderr.
  */
 #include "aigc-cli.h"
@@ -56,7 +56,6 @@ gboolean aigc_cli_parse(GOptionContext *context, const char *command, int *argc,
 }
 
 typedef struct {
-    GMainLoop *loop;
     AigcJob *job;
     gboolean tty;
     gint64 last_print_us;
@@ -132,16 +131,18 @@ static void on_preview(AigcJob *job, AigcPreview *preview, gpointer user_data)
         aigc_preview_free(preview);
 }
 
-static gboolean quit_loop(gpointer data)
+
+static gboolean keep_ticking(gpointer data)
 {
-    g_main_loop_quit(data);
-    return G_SOURCE_REMOVE;
+    return G_SOURCE_CONTINUE;
 }
 
 static void on_done(AigcJob *job, AigcJobState state, const GError *error, gpointer user_data)
 {
-    Runner *r = user_data;
-    g_main_context_invoke(NULL, quit_loop, r->loop);
+    /* The main thread waits on aigc_job_is_finished() between iterations; wake it up. A quit
+     * posted with g_main_context_invoke() could run here, on the engine thread, before the
+     * loop even started, and the loop would then wait forever. */
+    g_main_context_wakeup(NULL);
 }
 
 static gboolean on_signal(gpointer data)
@@ -166,7 +167,6 @@ int aigc_cli_run_job_full(AigcJob *job, AigcJobPreviewFunc preview_func, gpointe
                           gboolean quiet)
 {
     Runner r = {
-        .loop = g_main_loop_new(NULL, FALSE),
         .job = job,
         .tty = isatty(STDERR_FILENO),
         .last_fraction = -1.0,
@@ -182,8 +182,12 @@ int aigc_cli_run_job_full(AigcJob *job, AigcJobPreviewFunc preview_func, gpointe
 
     AigcEngine *engine = aigc_engine_new(NULL);
     aigc_engine_submit(engine, job);
-    g_main_loop_run(r.loop);
-    aigc_job_wait(job);
+    /* done is called before the job counts as finished: iterate until it does. A short timeout
+     * covers the moment between the wake-up and the finished flag. */
+    guint tick_id = g_timeout_add(50, keep_ticking, NULL);
+    while (!aigc_job_is_finished(job))
+        g_main_context_iteration(NULL, TRUE);
+    g_source_remove(tick_id);
     aigc_engine_free(engine);
 
     g_source_remove(sigint);
@@ -204,7 +208,6 @@ int aigc_cli_run_job_full(AigcJob *job, AigcJobPreviewFunc preview_func, gpointe
         status = aigc_cli_fail(aigc_job_get_error(job));
         break;
     }
-    g_main_loop_unref(r.loop);
     g_free(r.last_stage);
     return status;
 }
