@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT
  *
  * `aigc text`: continue a prompt with a language model, streaming to stdout; and
- * `aigc eval text`: bits per character of a text file under a model.
+ * `aigc eval text`: bits per character of a text file under a model; `aigc eval verse`: how
+ * many lines of a poem model keep the five- or seven-character form.
  */
 #include "aigc-cli.h"
 
@@ -167,14 +168,104 @@ static int eval_text(int argc, char **argv)
     return status;
 }
 
+/* Writes one poem for each title and counts the body lines in five- or seven-character form. */
+static int eval_verse(int argc, char **argv)
+{
+    g_autofree char *model_name = NULL, *file = NULL;
+    gint64 seed = 1;
+    double temperature = 0.8;
+    int max_tokens = 160;
+    gboolean show = FALSE;
+    GOptionEntry entries[] = {
+        {"model", 'm', 0, G_OPTION_ARG_STRING, &model_name, "Model name or file", "NAME"},
+        {"titles", 'f', 0, G_OPTION_ARG_FILENAME, &file, "Poem titles, one per line", "FILE"},
+        {"seed", 's', 0, G_OPTION_ARG_INT64, &seed, "Seed of the first poem (1)", "S"},
+        {"temperature", 't', 0, G_OPTION_ARG_DOUBLE, &temperature, "Sampling temperature (0.8)",
+         "T"},
+        {"max-tokens", 'n', 0, G_OPTION_ARG_INT, &max_tokens, "Longest poem (160)", "N"},
+        {"show", 0, 0, G_OPTION_ARG_NONE, &show, "Print the poems", NULL},
+        {NULL},
+    };
+    g_autoptr(GOptionContext) context = g_option_context_new(NULL);
+    g_option_context_set_summary(
+        context, "Prompts a poem model with each title (as “《title》”), lets it write until a blank "
+                 "line, and counts the lines made of five- or seven-character clauses, the form "
+                 "of Tang regulated verse. The last line is “five_or_seven: X”.");
+    g_option_context_add_main_entries(context, entries, NULL);
+    int status;
+    if (!aigc_cli_parse(context, "eval verse", &argc, &argv, &status))
+        return status;
+    if (!model_name || !file)
+        return aigc_cli_usage_error("eval verse", "needs --model NAME and --titles FILE");
+    if (max_tokens < 1 || max_tokens > 100000)
+        return aigc_cli_usage_error("eval verse", "--max-tokens must be 1 … 100000");
+    g_autoptr(AigcTextModel) model = load_model(model_name, &status);
+    if (!model)
+        return status;
+    g_autofree char *titles_text = NULL;
+    GError *error = NULL;
+    if (!g_file_get_contents(file, &titles_text, NULL, &error)) {
+        status = aigc_cli_fail(error);
+        g_error_free(error);
+        return status;
+    }
+    g_auto(GStrv) titles = g_strsplit(titles_text, "\n", -1);
+    const char *const stop[] = {"\n\n", NULL};
+    int n_poems = 0, n_lines = 0, n_in_form = 0;
+    for (int i = 0; titles[i]; i++) {
+        g_autofree char *title = g_strstrip(g_strdup(titles[i]));
+        if (!*title || title[0] == '#')
+            continue;
+        g_autofree char *prompt = g_str_has_prefix(title, "《")
+                                      ? g_strconcat(title, "\n", NULL)
+                                      : g_strconcat("《", title, "》\n", NULL);
+        AigcTextGenParams p = aigc_text_gen_default_params();
+        p.prompt = prompt;
+        p.max_tokens = max_tokens;
+        p.seed = seed + n_poems;
+        p.sampler.temperature = (float)temperature;
+        p.stop = stop;
+        g_autoptr(AigcJob) job = aigc_text_generate_job_new(model, &p, &error);
+        if (!job) {
+            status = aigc_cli_usage_error("eval verse", "%s", error->message);
+            g_error_free(error);
+            return status;
+        }
+        status = aigc_cli_run_job_full(job, NULL, NULL, TRUE);
+        if (status != AIGC_EXIT_OK)
+            return status;
+        AigcTextGenResult *r = aigc_job_get_result(job);
+        g_autofree char *poem = g_strconcat(prompt, r->text, NULL);
+        int lines, in_form;
+        aigc_verse_score(poem, &lines, &in_form);
+        n_poems++;
+        n_lines += lines;
+        n_in_form += in_form;
+        if (show)
+            printf("%s\n\n", poem);
+        printf("poem %d: %d of %d lines in form\n", n_poems, in_form, lines);
+        fflush(stdout);
+    }
+    if (n_lines == 0) {
+        fprintf(stderr, "aigc: %s: no poem lines were written (%d titles)\n", file, n_poems);
+        return AIGC_EXIT_FAILURE;
+    }
+    printf("model: %s\npoems: %d\nlines: %d\n", aigc_text_model_get_path(model), n_poems, n_lines);
+    printf("five_or_seven: %.4f\n", (double)n_in_form / n_lines);
+    return AIGC_EXIT_OK;
+}
+
 int aigc_cmd_eval(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "text") == 0)
         return eval_text(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "verse") == 0)
+        return eval_verse(argc - 1, argv + 1);
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         printf("Usage: aigc eval KIND [OPTION…]\n\nMeasure a model's quality.\n\nKinds:\n"
-               "  text    bits per character of a text file\n");
+               "  text    bits per character of a text file\n"
+               "  verse   share of a poem model's lines in five- or seven-character form\n");
         return AIGC_EXIT_OK;
     }
-    return aigc_cli_usage_error("eval", "expected a kind: text");
+    return aigc_cli_usage_error("eval", "expected a kind: text or verse");
 }

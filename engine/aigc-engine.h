@@ -18,6 +18,7 @@
 #include "text/aigc-text-model.h"
 #include "text/aigc-text-train.h"
 #include "text/aigc-tokenizer.h"
+#include "text/aigc-verse.h"
 
 G_BEGIN_DECLS
 

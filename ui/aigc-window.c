@@ -85,6 +85,15 @@ static void update_actions(AigcWindow *self)
                                            : (w && aigc_workshop_get_has_result(w)));
 }
 
+/* A page shown (at start or from the switcher) puts the focus on its first input, so a user can
+ * type at once. */
+static void focus_page(AigcWindow *self)
+{
+    GtkWidget *page = adw_view_stack_get_visible_child(self->stack);
+    if (page && AIGC_IS_WORKSHOP(page))
+        gtk_widget_grab_focus(page);
+}
+
 static void on_state_changed(GObject *object, GParamSpec *pspec, AigcWindow *self)
 {
     update_actions(self);
@@ -269,6 +278,9 @@ AigcWindow *aigc_window_new(AdwApplication *app, AigcEngineBridge *bridge,
     g_signal_connect_object(bridge, "job-done", G_CALLBACK(on_job_done), self, 0);
     g_signal_connect_object(self->stack, "notify::visible-child", G_CALLBACK(on_state_changed),
                             self, 0);
+    g_signal_connect_object(self->stack, "notify::visible-child", G_CALLBACK(focus_page), self,
+                            G_CONNECT_SWAPPED);
+    g_signal_connect_object(self, "map", G_CALLBACK(focus_page), self, G_CONNECT_SWAPPED);
     g_signal_connect_object(aigc_engine_bridge_get_jobs(bridge), "items-changed",
                             G_CALLBACK(update_actions), self, G_CONNECT_SWAPPED);
     update_actions(self);

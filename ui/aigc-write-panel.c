@@ -234,7 +234,8 @@ static gboolean generate(AigcWorkshop *workshop)
     if (!self->model)
         return FALSE;
     g_autofree char *prompt = buffer_text(self->prompt_view);
-    if (!*g_strstrip(g_strdup(prompt))) {
+    g_autofree char *stripped = g_strstrip(g_strdup(prompt));
+    if (!*stripped) {
         aigc_workshop_toast(workshop, _("Type a prompt first: the model continues your text"));
         gtk_widget_grab_focus(GTK_WIDGET(self->prompt_view));
         return FALSE;
@@ -365,6 +366,12 @@ static void aigc_write_panel_dispose(GObject *object)
     G_OBJECT_CLASS(aigc_write_panel_parent_class)->dispose(object);
 }
 
+/* The prompt is where a user of this page starts: it takes the focus when the page is shown. */
+static gboolean write_panel_grab_focus(GtkWidget *widget)
+{
+    return gtk_widget_grab_focus(GTK_WIDGET(AIGC_WRITE_PANEL(widget)->prompt_view));
+}
+
 static void aigc_write_panel_class_init(AigcWritePanelClass *klass)
 {
     GObjectClass *object_class = G_OBJECT_CLASS(klass);
@@ -372,6 +379,7 @@ static void aigc_write_panel_class_init(AigcWritePanelClass *klass)
     AigcWorkshopClass *workshop_class = AIGC_WORKSHOP_CLASS(klass);
     object_class->constructed = aigc_write_panel_constructed;
     object_class->dispose = aigc_write_panel_dispose;
+    widget_class->grab_focus = write_panel_grab_focus;
     workshop_class->models_changed = models_changed;
     workshop_class->generate = generate;
     workshop_class->export_result = export_result;

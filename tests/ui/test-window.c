@@ -2,7 +2,8 @@
  *
  * The studio window in a real display (Xvfb): the five pages and their switching, the actions
  * following job state, the gallery across a restart with "use these settings" and delete, the
- * keyboard accelerators, and that windows and panels are finalised when closed.
+ * keyboard accelerators, the focus on a page's first input, and that windows and panels are
+ * finalised when closed.
  */
 #include "aigc-application.h"
 #include "aigc-gallery-view.h"
@@ -50,6 +51,11 @@ static void test_pages(void)
     g_autoptr(AigcGalleryStore) gallery = aigc_gallery_store_new(NULL);
     AigcWindow *w = new_window(gallery);
     g_assert_cmpstr(aigc_window_get_page(w), ==, "write");
+    /* The shown page's first input has the focus: a user can type a prompt at once. */
+    GtkWidget *focus = gtk_root_get_focus(GTK_ROOT(w));
+    g_assert_true(GTK_IS_TEXT_VIEW(focus));
+    g_assert_true(gtk_widget_is_ancestor(focus,
+                                         GTK_WIDGET(aigc_window_get_workshop_by_id(w, "write"))));
     const char *pages[] = {"paint", "speak", "scene", "gallery", "write"};
     for (guint i = 0; i < G_N_ELEMENTS(pages); i++) {
         g_action_group_activate_action(G_ACTION_GROUP(w), "show-page",
