@@ -50,7 +50,13 @@ static int export_llama2c(int argc, char **argv)
     if (!aigc_llama2c_export(aigc_text_model_get_gpt(model), aigc_text_model_get_tokenizer(model),
                              mp, tp, &error))
         return fail_with(error);
-    printf("%s\n%s\n", mp, tp);
+    /* run.c starts every text with id 1: say what that is here, so the same start can be given
+     * to `aigc text` (a newline for the character vocabularies, byte 0x01 for byte pairs). */
+    gsize bos_len;
+    const char *bos = aigc_tokenizer_token_text(aigc_text_model_get_tokenizer(model), 1, &bos_len);
+    g_autofree char *bos_text = g_strndup(bos, bos_len);
+    g_autofree char *bos_escaped = g_strescape(bos_text, NULL);
+    printf("%s\n%s\nbos: %s\n", mp, tp, bos_escaped);
     return AIGC_EXIT_OK;
 }
 

@@ -16,8 +16,21 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 gcc -O3 -o "$tmp/run" "$LLAMA2C_DIR/run.c" -lm
-"$aigc" export llama2c --model "$model" -o "$tmp" >/dev/null
+bos=$("$aigc" export llama2c --model "$model" -o "$tmp" | sed -n 's/^bos: //p')
 prompt="The meaning of life is"
+# Greedy decoding must give the same text in both: run.c's first 200 steps (it stops early if it
+# writes id 1, which for a character vocabulary is the newline).
+"$tmp/run" "$tmp/model.bin" -z "$tmp/tokenizer.bin" -t 0 -s 1 -n 200 -i "$prompt" 2>/dev/null |
+    head -c 400 > "$tmp/ref.txt"
+OPENBLAS_NUM_THREADS=1 "$aigc" text --model "$model" -t 0 -n 200 -q \
+    -p "$(printf "%b %s" "$bos" "$prompt")" 2>/dev/null > "$tmp/ours.txt"
+n=$(wc -c < "$tmp/ref.txt")
+if printf '%s' "$prompt" | cat - "$tmp/ours.txt" | head -c "$n" | cmp -s - "$tmp/ref.txt"; then
+    echo "greedy_text_identical: yes ($n bytes)"
+else
+    echo "greedy_text_identical: NO"
+    echo "--- llama2.c:"; cat "$tmp/ref.txt"; echo; echo "--- aigc:"; cat "$tmp/ours.txt"
+fi
 best_ref=0
 best_ours=0
 for round in 1 2 3; do
@@ -25,7 +38,7 @@ for round in 1 2 3; do
         sed -n 's/achieved tok\/s: //p')
     # The same start as run.c: its beginning-of-text token (our newline) and its space prefix.
     ours=$(OPENBLAS_NUM_THREADS=1 "$aigc" text --model "$model" -t 0 -n 250 \
-        -p "$(printf '\n %s' "$prompt")" 2>&1 >/dev/null | sed -n 's/.* tokens, \([0-9.]*\) tokens\/s.*/\1/p')
+        -p "$(printf "%b %s" "$bos" "$prompt")" 2>&1 >/dev/null | sed -n 's/.* tokens, \([0-9.]*\) tokens\/s.*/\1/p')
     echo "round $round: llama2.c $ref tok/s, aigc $ours tok/s"
     best_ref=$(awk -v a="$best_ref" -v b="$ref" 'BEGIN { print (b > a) ? b : a }')
     best_ours=$(awk -v a="$best_ours" -v b="$ours" 'BEGIN { print (b > a) ? b : a }')

@@ -33,9 +33,10 @@ gboolean aigc_llama2c_export(AigcGpt *gpt, AigcTokenizer *tok, const char *model
                              const char *tokenizer_path, GError **error)
 {
     const AigcGptConfig *c = aigc_gpt_get_config(gpt);
-    if (aigc_tokenizer_get_kind(tok) != AIGC_TOKENIZER_CHAR) {
+    const AigcTokenizerKind kind = aigc_tokenizer_get_kind(tok);
+    if (kind != AIGC_TOKENIZER_CHAR && kind != AIGC_TOKENIZER_BPE) {
         g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_UNSUPPORTED,
-                    "only character-level models can be exported to llama2.c");
+                    "only character-level and byte-pair models can be exported to llama2.c");
         return FALSE;
     }
     const gsize C = c->dim, F = c->hidden_dim, L = c->n_layers, V = c->vocab_size;
@@ -86,7 +87,15 @@ gboolean aigc_llama2c_export(AigcGpt *gpt, AigcTokenizer *tok, const char *model
     for (gint32 id = 0; id < (gint32)V; id++) {
         gsize len;
         const char *text = aigc_tokenizer_token_text(tok, id, &len);
-        float score = 0.0f; /* single characters never merge */
+        /* run.c merges the adjacent pair whose joined text is the vocabulary piece of highest
+         * score: merge i scores −i so earlier merges win, as they do here. Single characters
+         * and bytes are never the result of a merge; the separator must never be formed. */
+        float score = 0.0f;
+        gint32 left, right;
+        if (kind == AIGC_TOKENIZER_BPE && aigc_tokenizer_get_merge(tok, id, &left, &right))
+            score = -(float)(id - 256);
+        else if (aigc_tokenizer_is_special(tok, id))
+            score = -1e9f;
         gint32 n = (gint32)len;
         g_byte_array_append(b, (const guint8 *)&score, 4);
         g_byte_array_append(b, (const guint8 *)&n, 4);
@@ -95,6 +104,132 @@ gboolean aigc_llama2c_export(AigcGpt *gpt, AigcTokenizer *tok, const char *model
     ok = aigc_file_set_contents_atomic(tokenizer_path, b->data, b->len, error);
     g_byte_array_free(b, TRUE);
     return ok;
+}
+
+typedef struct {
+    const char *text;
+    gint32 len;
+} Piece;
+
+/* A byte-pair vocabulary as exported here: ids 0 … 255 are the bytes themselves. */
+static gboolean pieces_are_bpe(const Piece *pieces, guint64 V)
+{
+    if (V < 258)
+        return FALSE;
+    for (int i = 0; i < 256; i++)
+        if (pieces[i].len != 1 || (guint8)pieces[i].text[0] != i)
+            return FALSE;
+    return TRUE;
+}
+
+/* Rebuilds the merge table from the pieces: piece k (256 ≤ k < V − 1) joins two earlier pieces.
+ * When its text splits into earlier pieces in more than one way, the split whose later part is
+ * the earliest is taken (the pair that existed first). */
+static AigcTokenizer *bpe_from_pieces(const char *path, const Piece *pieces, guint64 V,
+                                      GError **error)
+{
+    g_autoptr(GHashTable) ids = g_hash_table_new_full(g_bytes_hash, g_bytes_equal,
+                                                      (GDestroyNotify)g_bytes_unref, NULL);
+    GString *json = g_string_new(NULL);
+    g_string_append_printf(json, "{\"format\": \"aigc-tokenizer\", \"version\": 1, \"kind\": "
+                                 "\"bpe\", \"vocab_size\": %" G_GUINT64_FORMAT ", \"bos\": %"
+                                 G_GUINT64_FORMAT ", \"eos\": %" G_GUINT64_FORMAT ", \"merges\": [",
+                           V, V - 1, V - 1);
+    for (guint64 k = 0; k < V - 1; k++) {
+        const Piece *pc = &pieces[k];
+        if (k >= 256) {
+            gint64 best_l = -1, best_r = -1;
+            for (gint32 at = 1; at < pc->len; at++) {
+                g_autoptr(GBytes) a = g_bytes_new_static(pc->text, (gsize)at);
+                g_autoptr(GBytes) b = g_bytes_new_static(pc->text + at, (gsize)(pc->len - at));
+                gpointer l, r;
+                if (g_hash_table_lookup_extended(ids, a, NULL, &l) &&
+                    g_hash_table_lookup_extended(ids, b, NULL, &r)) {
+                    gint64 li = GPOINTER_TO_INT(l), ri = GPOINTER_TO_INT(r);
+                    if (best_l < 0 || MAX(li, ri) < MAX(best_l, best_r)) {
+                        best_l = li;
+                        best_r = ri;
+                    }
+                }
+            }
+            if (best_l < 0) {
+                g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_UNSUPPORTED,
+                            "%s: piece %" G_GUINT64_FORMAT " is not two earlier pieces joined; "
+                            "only vocabularies exported by this program can be imported",
+                            path, k);
+                g_string_free(json, TRUE);
+                return NULL;
+            }
+            g_string_append_printf(json, "%s%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT,
+                                   k > 256 ? ", " : "", best_l, best_r);
+        }
+        GBytes *key = g_bytes_new(pc->text, (gsize)pc->len);
+        if (!g_hash_table_contains(ids, key))
+            g_hash_table_insert(ids, key, GINT_TO_POINTER((gint)k));
+        else
+            g_bytes_unref(key);
+    }
+    g_string_append(json, "]}");
+    AigcTokenizer *tok = aigc_tokenizer_new_from_json(json->str, error);
+    g_string_free(json, TRUE);
+    return tok;
+}
+
+/* tokenizer.bin of V pieces → a character or byte-pair tokenizer like the one exported. */
+static AigcTokenizer *read_tokenizer(const char *path, guint64 V, GError **error)
+{
+    g_autofree char *tb = NULL;
+    gsize tl = 0;
+    if (!g_file_get_contents(path, &tb, &tl, error))
+        return NULL;
+    g_autofree Piece *pieces = g_new0(Piece, V);
+    gsize off = 4;
+    gboolean ok = tl >= 4;
+    for (guint64 id = 0; ok && id < V; id++) {
+        gint32 n;
+        if (off + 8 > tl) {
+            ok = FALSE;
+            break;
+        }
+        memcpy(&n, tb + off + 4, 4);
+        off += 8;
+        if (n < 0 || n > AIGC_TOKENIZER_MAX_TOKEN_BYTES || off + (gsize)n > tl) {
+            ok = FALSE;
+            break;
+        }
+        pieces[id] = (Piece){tb + off, n};
+        off += (gsize)n;
+    }
+    if (!ok) {
+        g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_FORMAT,
+                    "%s: truncated tokenizer", path);
+        return NULL;
+    }
+    if (pieces_are_bpe(pieces, V))
+        return bpe_from_pieces(path, pieces, V, error);
+    GString *chars = g_string_new(NULL);
+    /* ids 0 and V−1 are our UNK and separator: their names are not characters. */
+    for (guint64 id = 1; id + 1 < V; id++) {
+        if (!g_utf8_validate(pieces[id].text, pieces[id].len, NULL) ||
+            g_utf8_strlen(pieces[id].text, pieces[id].len) != 1) {
+            g_string_free(chars, TRUE);
+            g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_UNSUPPORTED,
+                        "%s: piece %" G_GUINT64_FORMAT " is not one character; only character "
+                        "and byte-pair vocabularies exported by this program can be imported",
+                        path, id);
+            return NULL;
+        }
+        g_string_append_len(chars, pieces[id].text, pieces[id].len);
+    }
+    AigcTokenizer *tok = aigc_tokenizer_train_char(chars->str, chars->len, 1, error);
+    g_string_free(chars, TRUE);
+    if (tok && aigc_tokenizer_get_vocab_size(tok) != (int)V) {
+        aigc_tokenizer_free(tok);
+        g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_FORMAT,
+                    "%s: the vocabulary does not match the model", path);
+        return NULL;
+    }
+    return tok;
 }
 
 AigcGpt *aigc_llama2c_import(const char *model_path, const char *tokenizer_path,
@@ -173,53 +308,8 @@ AigcGpt *aigc_llama2c_import(const char *model_path, const char *tokenizer_path,
         TAKE("output.weight", V * C);
 #undef TAKE
     if (tokenizer_path) {
-        g_autofree char *tb = NULL;
-        gsize tl = 0;
-        if (!g_file_get_contents(tokenizer_path, &tb, &tl, error)) {
-            aigc_gpt_free(gpt);
-            return NULL;
-        }
-        GString *chars = g_string_new(NULL);
-        gsize off = 4;
-        gboolean ok = tl >= 4;
-        for (guint64 id = 0; ok && id < V; id++) {
-            gint32 n;
-            if (off + 8 > tl) {
-                ok = FALSE;
-                break;
-            }
-            memcpy(&n, tb + off + 4, 4);
-            off += 8;
-            if (n < 0 || off + (gsize)n > tl) {
-                ok = FALSE;
-                break;
-            }
-            /* ids 0 and V−1 are our UNK and separator: their names are not characters. */
-            if (id > 0 && id + 1 < V) {
-                if (!g_utf8_validate(tb + off, n, NULL) || g_utf8_strlen(tb + off, n) != 1) {
-                    g_string_free(chars, TRUE);
-                    aigc_gpt_free(gpt);
-                    g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_UNSUPPORTED,
-                                "%s: piece %" G_GUINT64_FORMAT " is not one character; only "
-                                "character vocabularies can be imported",
-                                tokenizer_path, id);
-                    return NULL;
-                }
-                g_string_append_len(chars, tb + off, n);
-            }
-            off += (gsize)n;
-        }
-        AigcTokenizer *tok = ok ? aigc_tokenizer_train_char(chars->str, chars->len, 1, error) : NULL;
-        g_string_free(chars, TRUE);
-        if (!ok)
-            g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_FORMAT,
-                        "%s: truncated tokenizer", tokenizer_path);
-        if (!tok || aigc_tokenizer_get_vocab_size(tok) != (int)V) {
-            if (tok) {
-                aigc_tokenizer_free(tok);
-                g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_FORMAT,
-                            "%s: the vocabulary does not match the model", tokenizer_path);
-            }
+        AigcTokenizer *tok = read_tokenizer(tokenizer_path, V, error);
+        if (!tok) {
             aigc_gpt_free(gpt);
             return NULL;
         }
