@@ -11,6 +11,7 @@
 static int train_text(int argc, char **argv)
 {
     g_autofree char *family = NULL, *corpus = NULL, *val = NULL, *output = NULL, *title = NULL;
+    g_autofree char *init = NULL;
     g_auto(GStrv) sets = NULL;
     gboolean resume = FALSE;
     GOptionEntry entries[] = {
@@ -27,6 +28,8 @@ static int train_text(int argc, char **argv)
          "hidden_dim, n_layers, max_seq_len; n-gram: order, prune",
          "KEY=VALUE"},
         {"resume", 0, 0, G_OPTION_ARG_NONE, &resume, "Continue from OUT.ckpt", NULL},
+        {"init", 0, 0, G_OPTION_ARG_FILENAME, &init,
+         "Fine-tune: start from this model's weights and tokenizer", "MODEL"},
         {"title", 0, 0, G_OPTION_ARG_STRING, &title, "A title shown in model lists", "TEXT"},
         {NULL},
     };
@@ -66,6 +69,7 @@ static int train_text(int argc, char **argv)
     p->output = g_strdup(output);
     p->title = g_strdup(title);
     p->resume = resume;
+    p->init_from = g_strdup(init);
     p->command_line = g_steal_pointer(&command_line);
     for (int i = 0; sets && sets[i]; i++) {
         char *eq = strchr(sets[i], '=');

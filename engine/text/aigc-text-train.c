@@ -61,6 +61,7 @@ void aigc_text_train_params_free(AigcTextTrainParams *p)
     g_free(p->family);
     g_free(p->corpus);
     g_free(p->val_corpus);
+    g_free(p->init_from);
     g_free(p->output);
     g_free(p->tokenizer);
     g_free(p->title);
@@ -426,17 +427,17 @@ static gboolean resume(Run *r, GError **error)
 /* Resuming from the model file alone (its checkpoint was not kept, e.g. a shipped model trained
  * further in a later sitting): weights, tokenizer and step count come back; the optimizer's
  * moments start again from zero, which costs a few hundred steps of warm-up, not correctness. */
-static gboolean resume_from_model(Run *r, GError **error)
+static gboolean resume_from_model(Run *r, const char *path, gboolean fresh_schedule,
+                                  GError **error)
 {
-    g_autoptr(AigcSafetensors) st = aigc_safetensors_open(r->p->output, error);
+    g_autoptr(AigcSafetensors) st = aigc_safetensors_open(path, error);
     if (!st)
         return FALSE;
     const char *tok_json = aigc_safetensors_get_metadata(st, "tokenizer");
     const char *training = aigc_safetensors_get_metadata(st, "training");
     if (!tok_json || !training) {
         g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_FORMAT,
-                    "%s: not a model this trainer wrote (no tokenizer or training record)",
-                    r->p->output);
+                    "%s: not a model this trainer wrote (no tokenizer or training record)", path);
         return FALSE;
     }
     r->tok = aigc_tokenizer_new_from_json(tok_json, error);
@@ -446,8 +447,8 @@ static gboolean resume_from_model(Run *r, GError **error)
         return FALSE;
     const char *steps = strstr(training, "\"steps\": ");
     const char *secs = strstr(training, "\"seconds\": ");
-    r->step = steps ? g_ascii_strtoll(steps + 9, NULL, 10) : 0;
-    r->elapsed_before = secs ? g_ascii_strtod(secs + 11, NULL) : 0;
+    r->step = steps && !fresh_schedule ? g_ascii_strtoll(steps + 9, NULL, 10) : 0;
+    r->elapsed_before = secs && !fresh_schedule ? g_ascii_strtod(secs + 11, NULL) : 0;
     make_optimizer(r);
     return TRUE;
 }
@@ -564,7 +565,11 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
         if (!resume(&r, error))
             goto out;
     } else if (p->resume && g_file_test(p->output, G_FILE_TEST_EXISTS)) {
-        if (!resume_from_model(&r, error))
+        if (!resume_from_model(&r, p->output, FALSE, error))
+            goto out;
+    } else if (p->init_from) {
+        /* Fine-tuning: another model's weights and tokenizer, a new run from step 0. */
+        if (!resume_from_model(&r, p->init_from, TRUE, error))
             goto out;
     } else {
         if (!build_tokenizer(&r, text, len, error))

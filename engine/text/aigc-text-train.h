@@ -36,6 +36,8 @@ typedef struct {
     gint64 checkpoint_every;
     guint64 seed;
     gboolean resume;
+    char *init_from;     /* (nullable) fine-tune: start from this model file's weights and
+                          * tokenizer (its architecture wins), with a new schedule from step 0 */
     char *log_csv;       /* (nullable) default OUTPUT.csv */
     AigcDtype save_dtype;
     int ngram_order;     /* n-gram: order (6) */

@@ -3,7 +3,8 @@
  * Text training as a job: the same seed gives the same model; stopping and resuming from the
  * checkpoint gives the model an uninterrupted run gives; the result reports validation bits per
  * character; generation from the trained file is reproducible from its seed. The same-seed and
- * resume checks run for GPT and for an LSTM (the recurrent families share the loop).
+ * resume checks run for GPT and for an LSTM (the recurrent families share the loop). Fine-tuning
+ * starts from another model file.
  */
 #include "aigc-engine.h"
 
@@ -221,6 +222,32 @@ static void test_bad_input(void)
     g_clear_error(&error);
 }
 
+/* Fine-tuning: --init starts from another model's weights and tokenizer (its architecture wins
+ * over the settings), runs its own steps from 0, and names a missing start file. */
+static void test_fine_tune(void)
+{
+    g_assert_cmpint(run(tiny_params("base.safetensors", 4)), ==, AIGC_JOB_SUCCEEDED);
+    AigcTextTrainParams *p = tiny_params("tuned.safetensors", 3);
+    g_assert_true(aigc_text_train_params_set(p, "dim", "32", NULL)); /* ignored: from the init */
+    p->init_from = g_build_filename(dir, "base.safetensors", NULL);
+    g_assert_cmpint(run(p), ==, AIGC_JOB_SUCCEEDED);
+    g_autoptr(GBytes) base = weights_of("base.safetensors");
+    g_autoptr(GBytes) tuned = weights_of("tuned.safetensors");
+    g_assert_cmpuint(g_bytes_get_size(base), ==, g_bytes_get_size(tuned));
+    g_assert_false(g_bytes_equal(base, tuned));
+    g_autofree char *path = g_build_filename(dir, "tuned.safetensors", NULL);
+    g_autoptr(AigcSafetensors) st = aigc_safetensors_open(path, NULL);
+    g_assert_nonnull(strstr(aigc_safetensors_get_metadata(st, "training"), "\"steps\": 3,"));
+
+    p = tiny_params("orphan.safetensors", 3);
+    p->init_from = g_build_filename(dir, "missing.safetensors", NULL);
+    g_autoptr(AigcEngine) engine = aigc_engine_new(NULL);
+    g_autoptr(AigcJob) job = aigc_text_train_job_new(p);
+    aigc_engine_submit(engine, job);
+    g_assert_cmpint(aigc_job_wait(job), ==, AIGC_JOB_FAILED);
+    g_assert_nonnull(strstr(aigc_job_get_error(job)->message, "missing.safetensors"));
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -235,6 +262,7 @@ int main(int argc, char **argv)
     g_string_free(text, TRUE);
     g_test_add_func("/models/text/train/same-seed", test_same_seed_same_model);
     g_test_add_func("/models/text/train/resume", test_resume_equals_uninterrupted);
+    g_test_add_func("/models/text/train/fine-tune", test_fine_tune);
     g_test_add_func("/models/text/train/lstm-same-seed", test_lstm_same_seed_same_model);
     g_test_add_func("/models/text/train/lstm-resume", test_lstm_resume_equals_uninterrupted);
     g_test_add_func("/models/text/train/metrics-and-generation", test_metrics_and_generation);
