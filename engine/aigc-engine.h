@@ -8,7 +8,9 @@
 
 #include "aigc-error.h"
 #include "aigc-log.h"
+#include "dsp/aigc-phonemes.h"
 #include "io/aigc-atomic-file.h"
+#include "io/aigc-audio-file.h"
 #include "io/aigc-safetensors.h"
 #include "jobs/aigc-engine-core.h"
 #include "jobs/aigc-job.h"
