@@ -9,6 +9,7 @@
 #include "aigc-error.h"
 #include "aigc-log.h"
 #include "dsp/aigc-phonemes.h"
+#include "dsp/aigc-speech-features.h"
 #include "io/aigc-atomic-file.h"
 #include "io/aigc-audio-file.h"
 #include "io/aigc-safetensors.h"
