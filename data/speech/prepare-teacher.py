@@ -64,9 +64,9 @@ def scheme_string(s):
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def synthesise(items, workdir):
-    """items: [(raw_wav_path, text)] spoken by one festival process."""
-    scm = os.path.join(workdir, "batch-%d.scm" % os.getpid())
+def synthesise(items, workdir, job):
+    """items: [(raw_wav_path, text)] spoken by one festival process (number `job`)."""
+    scm = os.path.join(workdir, "batch-%d.scm" % job)
     with open(scm, "w", encoding="utf-8") as f:
         f.write("(voice_cmu_us_slt_arctic_hts)\n")
         for path, text in items:
@@ -96,7 +96,7 @@ def build(split, lines, jobs, tmp):
     for j in range(jobs):
         part = todo[j * share:(j + 1) * share]
         if part:
-            procs.append(synthesise([(p, t) for p, _, t in part], tmp))
+            procs.append(synthesise([(p, t) for p, _, t in part], tmp, j))
     for p in procs:
         _, err = p.communicate()
         if p.returncode != 0:
