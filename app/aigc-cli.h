@@ -44,5 +44,6 @@ int aigc_cmd_convert(int argc, char **argv);
 int aigc_cmd_train(int argc, char **argv);
 int aigc_cmd_text(int argc, char **argv);
 int aigc_cmd_eval(int argc, char **argv);
+int aigc_cmd_eval_speech(int argc, char **argv);
 int aigc_cmd_export(int argc, char **argv);
 int aigc_cmd_import(int argc, char **argv);
