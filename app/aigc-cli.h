@@ -42,8 +42,21 @@ int aigc_cmd_inspect(int argc, char **argv);
 int aigc_cmd_models(int argc, char **argv);
 int aigc_cmd_convert(int argc, char **argv);
 int aigc_cmd_train(int argc, char **argv);
+int aigc_cmd_train_image(int argc, char **argv);
+int aigc_cmd_train_speech(int argc, char **argv);
+int aigc_cmd_train_vocoder(int argc, char **argv);
+/* `aigc train image --model diffusion`, after the common options are parsed. */
+int aigc_cli_train_diffusion(const char *data, const char *data_dir, const char *output,
+                             const char *title, gboolean resume, char **sets,
+                             const char *command_line);
 int aigc_cmd_text(int argc, char **argv);
+int aigc_cmd_image(int argc, char **argv);
+int aigc_cmd_speak(int argc, char **argv);
 int aigc_cmd_eval(int argc, char **argv);
 int aigc_cmd_eval_speech(int argc, char **argv);
+int aigc_cmd_eval_image(int argc, char **argv);
+/* `aigc eval image` for a diffusion model file, after the options are parsed. */
+int aigc_cli_eval_diffusion(const char *model_path, const char *classifier, const char *data_dir,
+                            gint64 n, gint64 seed);
 int aigc_cmd_export(int argc, char **argv);
 int aigc_cmd_import(int argc, char **argv);

@@ -164,12 +164,22 @@ int aigc_cmd_train(int argc, char **argv)
         return train_text(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "tokenizer") == 0)
         return train_tokenizer(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "image") == 0)
+        return aigc_cmd_train_image(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "speech") == 0)
+        return aigc_cmd_train_speech(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "vocoder") == 0)
+        return aigc_cmd_train_vocoder(argc - 1, argv + 1);
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         printf("Usage: aigc train KIND [OPTION…]\n\nTrain a model.\n\nKinds:\n"
                "  text       a language model (GPT, LSTM, GRU, RNN, n-gram) on a text corpus\n"
-               "  tokenizer  a byte, character or BPE tokenizer\n\n"
+               "  tokenizer  a byte, character or BPE tokenizer\n"
+               "  image      an image model (the Fashion-MNIST classifier)\n"
+               "  speech     a Tacotron 2 voice on a speech corpus\n"
+               "  vocoder    a MelGAN or WaveNet vocoder on a speech corpus\n\n"
                "Run `aigc train KIND --help` for the options.\n");
         return AIGC_EXIT_OK;
     }
-    return aigc_cli_usage_error("train", "expected a kind: text or tokenizer");
+    return aigc_cli_usage_error("train",
+                                "expected a kind: text, tokenizer, image, speech or vocoder");
 }

@@ -15,6 +15,8 @@ static const AigcCommand commands[] = {
     {"models", "List model families and the models found on this machine", aigc_cmd_models},
     {"convert", "Store a weights file's float tensors as F32, F16 or BF16", aigc_cmd_convert},
     {"text", "Continue a prompt with a language model", aigc_cmd_text},
+    {"image", "Generate images with an image model, as PNG", aigc_cmd_image},
+    {"speak", "Read text aloud with a voice and a vocoder, as WAV", aigc_cmd_speak},
     {"train", "Train a model or a tokenizer", aigc_cmd_train},
     {"eval", "Measure a model's quality", aigc_cmd_eval},
     {"export", "Write a model in another program's format (llama2c)", aigc_cmd_export},

@@ -13,4 +13,8 @@ G_BEGIN_DECLS
  * or no audio system answers. */
 GStrv aigc_audio_output_devices(void);
 
+/* Pa_Initialize with ALSA's and JACK's diagnostics silenced; the PaError it returned. Pair with
+ * Pa_Terminate() when it returned paNoError (0). */
+int aigc_audio_initialize_quietly(void);
+
 G_END_DECLS

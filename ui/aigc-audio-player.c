@@ -9,9 +9,9 @@
  */
 #include "aigc-audio-player.h"
 
+#include "aigc-audio-devices.h"
 #include "aigc-audio-ring.h"
 
-#include <alsa/asoundlib.h>
 #include <gio/gio.h>
 #include <glib/gi18n.h>
 #include <math.h>
@@ -40,15 +40,10 @@ struct _AigcAudioPlayer {
 
 G_DEFINE_FINAL_TYPE(AigcAudioPlayer, aigc_audio_player, G_TYPE_OBJECT)
 
-enum { PROP_0, PROP_PLAYING, PROP_POSITION, PROP_AVAILABLE, N_PROPS };
+enum { PROP_0, PROP_PLAYING, PROP_POSITION, PROP_AVAILABLE, PROP_LOOP, N_PROPS };
 static GParamSpec *props[N_PROPS];
 enum { SIGNAL_FINISHED, N_SIGNALS };
 static guint signals[N_SIGNALS];
-
-static void quiet_alsa(const char *file, int line, const char *function, int err,
-                       const char *fmt, ...)
-{
-}
 
 /* The real-time side: copy what is ready, silence for the rest. */
 static int callback(const void *input, void *output, unsigned long frames,
@@ -242,6 +237,22 @@ static void aigc_audio_player_get_property(GObject *object, guint prop_id, GValu
     case PROP_AVAILABLE:
         g_value_set_boolean(value, aigc_audio_player_get_available(self));
         break;
+    case PROP_LOOP:
+        g_value_set_boolean(value, self->loop);
+        break;
+    default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+    }
+}
+
+static void aigc_audio_player_set_property(GObject *object, guint prop_id, const GValue *value,
+                                           GParamSpec *pspec)
+{
+    AigcAudioPlayer *self = AIGC_AUDIO_PLAYER(object);
+    switch (prop_id) {
+    case PROP_LOOP:
+        aigc_audio_player_set_loop(self, g_value_get_boolean(value));
+        break;
     default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
     }
@@ -263,6 +274,7 @@ static void aigc_audio_player_class_init(AigcAudioPlayerClass *klass)
 {
     GObjectClass *object_class = G_OBJECT_CLASS(klass);
     object_class->get_property = aigc_audio_player_get_property;
+    object_class->set_property = aigc_audio_player_set_property;
     object_class->finalize = aigc_audio_player_finalize;
     props[PROP_PLAYING] = g_param_spec_boolean("playing", NULL, NULL, FALSE,
                                                G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
@@ -270,6 +282,8 @@ static void aigc_audio_player_class_init(AigcAudioPlayerClass *klass)
                                                G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
     props[PROP_AVAILABLE] = g_param_spec_boolean("available", NULL, NULL, FALSE,
                                                  G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+    props[PROP_LOOP] = g_param_spec_boolean("loop", NULL, NULL, FALSE,
+                                            G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
     g_object_class_install_properties(object_class, N_PROPS, props);
     signals[SIGNAL_FINISHED] = g_signal_new("finished", G_TYPE_FROM_CLASS(klass),
                                             G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
@@ -287,12 +301,11 @@ static void aigc_audio_player_init(AigcAudioPlayer *self)
 AigcAudioPlayer *aigc_audio_player_new(const char *device_name)
 {
     AigcAudioPlayer *self = g_object_new(AIGC_TYPE_AUDIO_PLAYER, NULL);
-    snd_lib_error_set_handler(quiet_alsa);
     if (g_getenv("AIGC_NO_AUDIO")) {
         self->unavailable = g_strdup(_("Sound output is turned off (AIGC_NO_AUDIO is set)"));
         return self;
     }
-    if (Pa_Initialize() != paNoError) {
+    if (aigc_audio_initialize_quietly() != paNoError) {
         self->unavailable = g_strdup(_("No sound system answered; the audio can still be "
                                        "exported as a WAV file"));
         return self;

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT
  *
  * DESIGN (threads): the engine thread calls on_progress/on_preview/on_done. Those store the
- * newest values in the job's Relay under its mutex (text previews are appended, not replaced) and, when no delivery is scheduled, attach a
+ * newest values in the job's Relay under its mutex (text previews are appended, not replaced;
+ * audio chunks and value series are queued and all delivered in order; only images are
+ * replaced by the newest) and, when no delivery is scheduled, attach a
  * timeout source to the main context that fires no sooner than `interval` after the previous
  * delivery — so a job reporting 10,000 times a second costs the main loop ~30 wake-ups. on_done
  * posts deliver_done to the main context, which first delivers what is still pending and then
@@ -25,6 +27,7 @@ typedef struct {
     double fraction;
     char *stage;
     AigcPreview *preview;
+    GPtrArray *queued;        /* of AigcPreview: delivered in order, never coalesced */
     gboolean scheduled;
     gint64 last_delivery_us;
     AigcJobState done_state;
@@ -58,6 +61,7 @@ static void relay_unref(gpointer data)
     g_weak_ref_clear(&r->bridge);
     g_free(r->stage);
     aigc_preview_free(r->preview);
+    g_ptr_array_unref(r->queued);
     g_clear_error(&r->done_error);
     g_main_context_unref(r->context);
     g_mutex_clear(&r->mutex);
@@ -72,6 +76,8 @@ static void deliver_pending(Relay *r)
     double fraction = r->fraction;
     char *stage = g_steal_pointer(&r->stage);
     AigcPreview *preview = g_steal_pointer(&r->preview);
+    GPtrArray *queued = r->queued;
+    r->queued = g_ptr_array_new_with_free_func((GDestroyNotify)aigc_preview_free);
     r->has_progress = FALSE;
     r->scheduled = FALSE;
     r->last_delivery_us = g_get_monotonic_time();
@@ -79,6 +85,9 @@ static void deliver_pending(Relay *r)
 
     if (has_progress)
         aigc_job_handle_update_progress(r->handle, fraction, stage);
+    for (guint i = 0; i < queued->len; i++)
+        aigc_job_handle_emit_preview(r->handle, queued->pdata[i]);
+    g_ptr_array_unref(queued);
     if (preview)
         aigc_job_handle_emit_preview(r->handle, preview);
     g_free(stage);
@@ -126,7 +135,11 @@ static void on_preview(AigcJob *job, AigcPreview *preview, gpointer data)
 {
     Relay *r = data;
     g_mutex_lock(&r->mutex);
-    if (r->preview && r->preview->kind == AIGC_PREVIEW_TEXT && preview->kind == AIGC_PREVIEW_TEXT) {
+    if (preview->kind == AIGC_PREVIEW_AUDIO_F32 || preview->kind == AIGC_PREVIEW_VALUES) {
+        /* Sound to play and series to draw are parts of the result: none may be dropped. */
+        g_ptr_array_add(r->queued, preview);
+    } else if (r->preview && r->preview->kind == AIGC_PREVIEW_TEXT &&
+               preview->kind == AIGC_PREVIEW_TEXT) {
         /* Streamed text is a sequence of pieces: coalescing joins them, nothing is dropped. */
         gsize n1, n2;
         const char *a = g_bytes_get_data(r->preview->data, &n1);
@@ -225,6 +238,7 @@ AigcJobHandle *aigc_engine_bridge_submit(AigcEngineBridge *self, AigcJob *job, c
     Relay *r = g_new0(Relay, 1);
     g_atomic_ref_count_init(&r->refs);
     g_mutex_init(&r->mutex);
+    r->queued = g_ptr_array_new_with_free_func((GDestroyNotify)aigc_preview_free);
     g_weak_ref_init(&r->bridge, self);
     r->handle = aigc_job_handle_new(job, title, panel);
     r->context = g_main_context_ref(g_main_context_default());

@@ -106,6 +106,7 @@ static void aigc_workshop_class_init(AigcWorkshopClass *klass)
 
 void aigc_workshop_toast(AigcWorkshop *self, const char *message)
 {
+    g_debug("%s: %s", aigc_workshop_get_id(self), message);
     g_signal_emit(self, signals[SIGNAL_TOAST], 0, message);
 }
 
@@ -170,7 +171,7 @@ void aigc_workshop_reload_models(AigcWorkshop *self)
         const AigcModelInfo *info = models->pdata[i];
         const AigcModelClass *klass = aigc_registry_find(info->family);
         /* Only models this build can run, of this panel's kind. */
-        if (klass && klass->modality == priv->modality)
+        if (klass && klass->modality == priv->modality && !klass->judge_only)
             g_strv_builder_add(names, info->name);
     }
     g_auto(GStrv) strv = g_strv_builder_end(names);

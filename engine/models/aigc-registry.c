@@ -24,6 +24,21 @@ static const AigcModelClass builtin_classes[] = {
      "The plain Elman recurrent network: the simplest neural model that remembers."},
     {"ngram", "Character n-gram (Kneser–Ney)", AIGC_MODALITY_TEXT,
      "The counting baseline every neural text model is compared to."},
+    {"classifier", "Fashion-MNIST classifier (CNN)", AIGC_MODALITY_IMAGE,
+     "A small convolutional network that judges generated images: accuracy and Fréchet "
+     "distance.", TRUE},
+    {"diffusion", "Diffusion (DDPM/DDIM UNet)", AIGC_MODALITY_IMAGE,
+     "A small UNet that turns noise into images step by step, by class, with classifier-free "
+     "guidance, img2img and inpainting."},
+    {"tacotron2", "Tacotron 2 (text → mel spectrogram)", AIGC_MODALITY_AUDIO,
+     "An attention-based sequence-to-sequence voice: phonemes in, a mel spectrogram out, with the "
+     "alignment it learnt to read by."},
+    {"melgan", "MelGAN vocoder", AIGC_MODALITY_AUDIO,
+     "A convolutional GAN generator that turns mel spectrograms into audio many times faster "
+     "than real time."},
+    {"wavenet", "WaveNet vocoder", AIGC_MODALITY_AUDIO,
+     "Gated dilated causal convolutions that write audio one μ-law sample at a time from a mel "
+     "spectrogram."},
 };
 
 /* Called with registry_mutex held. */

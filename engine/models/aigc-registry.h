@@ -25,6 +25,8 @@ typedef struct {
     const char *title;       /* e.g. "GPT (decoder-only transformer)" */
     AigcModality modality;
     const char *description; /* one sentence */
+    gboolean judge_only;     /* measures other models (the image classifier); the workshops
+                              * do not offer it for generating */
 } AigcModelClass;
 
 /* Adds a family (the pointer must stay valid for the process); later registrations of the same

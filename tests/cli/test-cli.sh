@@ -105,5 +105,54 @@ expect_rc 1 "train missing corpus" "$aigc" train text --model ngram --corpus "$t
 printf '\377\376 invalid \n' > "$tmp/bad-utf8.txt"
 expect_rc 0 "eval invalid UTF-8" "$aigc" eval text --model "$tmp/ng.safetensors" --file "$tmp/bad-utf8.txt"
 
+# Images: a tiny classifier trains and is evaluated; bad input is refused clearly.
+expect_rc 0 "train image classifier" "$aigc" train image --model classifier --data fashion \
+    -o "$tmp/clf.safetensors" --set steps=2 --set batch_size=8 --set c1=2 --set c2=2 --set c3=2 \
+    --set hidden=8 --set limit_train=64 --set limit_test=50 --set eval_every=0
+grep -qE '^test_accuracy: [0-9]\.[0-9]{4}$' "$tmp/out" && pass || fail "train image prints test_accuracy"
+expect_rc 0 "eval image classifier" "$aigc" eval image --model "$tmp/clf.safetensors" --n 100
+tail -n 1 "$tmp/out" | grep -qE '^test_accuracy: [0-9]\.[0-9]{4}$' && pass || fail "eval image's last line is test_accuracy"
+grep -q '^test_images: 100$' "$tmp/out" && pass || fail "eval image --n 100 judges 100 images"
+expect_rc 1 "eval image unknown model" "$aigc" eval image --model no-such-model
+grep -q "no-such-model" "$tmp/err" && pass || fail "eval image names the unknown model"
+expect_rc 1 "eval image text model" "$aigc" eval image --model "$tmp/ng.safetensors"
+grep -q "not an image model" "$tmp/err" && pass || fail "eval image refuses a text model"
+expect_rc 1 "eval image damaged model" "$aigc" eval image --model "$corpus/bad-overlapping.safetensors"
+expect_rc 2 "eval image without model" "$aigc" eval image
+expect_rc 2 "eval image bad --n" "$aigc" eval image --model "$tmp/clf.safetensors" --n 1
+expect_rc 2 "train image unknown family" "$aigc" train image --model gan9000 --data fashion -o "$tmp/x"
+expect_rc 2 "train image classifier on emoji" "$aigc" train image --model classifier --data emoji -o "$tmp/x"
+expect_rc 2 "train image bad setting" "$aigc" train image --model classifier --data fashion -o "$tmp/x" --set c1=-3
+expect_rc 2 "train image without -o" "$aigc" train image --model classifier --data fashion
+expect_rc 1 "train image missing data" "$aigc" train image --model classifier --data fashion --data-dir "$tmp/none" -o "$tmp/x"
+grep -q "none" "$tmp/err" && pass || fail "train image names the missing data folder"
+# The diffusion model: a tiny one trains (with a sample grid) and is judged by the tiny
+# classifier; bad settings are refused.
+expect_rc 0 "train image diffusion" "$aigc" train image --model diffusion --data fashion \
+    -o "$tmp/dif.safetensors" --set steps=2 --set batch_size=4 --set ch=8 --set norm_groups=4 \
+    --set n_heads=1 --set limit_train=32 --set sample_steps=2 --set sample_columns=1
+grep -q '^samples: .*dif\.step-0000002\.png$' "$tmp/out" && pass || fail "train image diffusion writes a sample grid"
+expect_rc 0 "eval image diffusion" env XDG_CACHE_HOME="$tmp/cache" "$aigc" eval image \
+    --model "$tmp/dif.safetensors" --classifier "$tmp/clf.safetensors" --n 10
+tail -n 1 "$tmp/out" | grep -qE '^fid: [0-9.]+$' && pass || fail "eval image diffusion's last line is fid"
+grep -qE '^classifier_accuracy: [0-9]\.[0-9]{4}$' "$tmp/out" && pass || fail "eval image diffusion prints classifier_accuracy"
+expect_rc 2 "train image diffusion bad setting" "$aigc" train image --model diffusion --data fashion -o "$tmp/x" --set ch_mult=1,0
+grep -q "ch_mult" "$tmp/err" && pass || fail "train image diffusion names the bad setting"
+expect_rc 2 "train image diffusion on emoji" "$aigc" train image --model diffusion --data emoji -o "$tmp/x"
+
+# Speech: bad Tacotron 2 training requests are refused clearly.
+mkdir -p "$tmp/nocorpus"
+expect_rc 2 "train speech without --data" "$aigc" train speech -o "$tmp/x"
+expect_rc 2 "train speech bad setting" "$aigc" train speech --data "$tmp/nocorpus" -o "$tmp/x" --set r=0
+expect_rc 2 "train speech unknown family" "$aigc" train speech --model wavenet --data "$tmp/nocorpus" -o "$tmp/x"
+expect_rc 1 "train speech without a corpus" "$aigc" train speech --data "$tmp/nocorpus" -o "$tmp/x"
+grep -q "train.txt" "$tmp/err" && pass || fail "train speech names the missing list"
+# Vocoders: bad training requests are refused clearly.
+expect_rc 2 "train vocoder without --model" "$aigc" train vocoder --data "$tmp/nocorpus" -o "$tmp/x"
+expect_rc 2 "train vocoder unknown family" "$aigc" train vocoder --model hifigan --data "$tmp/nocorpus" -o "$tmp/x"
+expect_rc 2 "train vocoder bad setting" "$aigc" train vocoder --model melgan --data "$tmp/nocorpus" -o "$tmp/x" --set upsample=8,1
+expect_rc 1 "train vocoder without audio" "$aigc" train vocoder --model melgan --data "$tmp/nocorpus" -o "$tmp/x"
+grep -q "nocorpus" "$tmp/err" && pass || fail "train vocoder names the empty corpus"
+
 echo "cli: $n_pass passed, $n_fail failed"
 [ $n_fail -eq 0 ]

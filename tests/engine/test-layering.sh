@@ -21,7 +21,7 @@ if [ -n "$deps" ]; then
     status=1
 fi
 # ui/ talks to the engine only through its public header.
-uihits=$(grep -rnE '#[[:space:]]*include[[:space:]]*"(tensor|nn|optim|models|dsp|io|jobs)/' \
+uihits=$(grep -rnE '#[[:space:]]*include[[:space:]]*"(tensor|nn|optim|models|dsp|io|jobs|text|image|speech|scene)/' \
     "$root/ui" --include='*.c' --include='*.h' 2>/dev/null || true)
 if [ -n "$uihits" ]; then
     echo "ui/ includes engine internals (use aigc-engine.h):"

@@ -107,6 +107,9 @@ def main():
                 check(bool(find_all(page[0], "combo box", "Kind")), "the gallery has its kind filter")
                 for name in ("Use These Settings", "Open", "Export", "Delete"):
                     check(bool(find_all(page[0], "push button", name)), f"the gallery has {name}")
+            elif panel == "Speak":
+                for name in ("Voice", "Vocoder"):
+                    check(bool(find_all(page[0], "combo box", name)), f"Speak has its {name} picker")
             else:
                 check(bool(find_all(page[0], "combo box", "Model")), f"{panel} has its model picker")
     except AssertionError as e:

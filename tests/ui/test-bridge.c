@@ -2,7 +2,8 @@
  *
  * The engine bridge without a display: callbacks arrive on the main thread, progress and
  * previews are coalesced to about 30 Hz, done comes exactly once and after the last progress,
- * a cancelled job carries no error, a failed one does.
+ * a cancelled job carries no error, a failed one does; audio chunks and value series are never
+ * coalesced away: every one arrives, in order.
  */
 #include "aigc-engine-bridge.h"
 #include "aigc-test-jobs.h"
@@ -91,6 +92,58 @@ static void test_coalescing(void)
     g_main_loop_unref(c.loop);
 }
 
+/* A job that streams 500 one-sample audio chunks as fast as it can, then a value series. */
+static gboolean stream_audio(AigcJob *job, gpointer data, GError **error)
+{
+    for (int i = 0; i < 500; i++) {
+        float v = (float)i;
+        AigcPreview *p = aigc_preview_new(AIGC_PREVIEW_AUDIO_F32, "audio", g_bytes_new(&v, 4));
+        p->sample_rate = 16000;
+        aigc_job_report_preview(job, p);
+    }
+    float series[3] = {1, 2, 3};
+    aigc_job_report_preview(job, aigc_preview_new(AIGC_PREVIEW_VALUES, "mel",
+                                                  g_bytes_new(series, sizeof series)));
+    return TRUE;
+}
+
+typedef struct {
+    GMainLoop *loop;
+    int n_audio, n_values;
+    gboolean in_order;
+} Stream;
+
+static void on_stream_preview(AigcJobHandle *h, const AigcPreview *p, Stream *s)
+{
+    if (p->kind == AIGC_PREVIEW_AUDIO_F32) {
+        const float *v = g_bytes_get_data(p->data, NULL);
+        s->in_order &= s->n_values == 0 && v[0] == (float)s->n_audio;
+        s->n_audio++;
+    } else if (p->kind == AIGC_PREVIEW_VALUES) {
+        s->n_values++;
+    }
+}
+
+static void on_stream_done(AigcJobHandle *h, int state, const GError *error, Stream *s)
+{
+    g_main_loop_quit(s->loop);
+}
+
+static void test_audio_not_coalesced(void)
+{
+    g_autoptr(AigcEngineBridge) bridge = aigc_engine_bridge_new(1);
+    Stream s = {.loop = g_main_loop_new(NULL, FALSE), .in_order = TRUE};
+    g_autoptr(AigcJob) job = aigc_job_new("stream", stream_audio, NULL, NULL);
+    AigcJobHandle *h = aigc_engine_bridge_submit(bridge, job, "Test", "speak");
+    g_signal_connect(h, "preview", G_CALLBACK(on_stream_preview), &s);
+    g_signal_connect(h, "done", G_CALLBACK(on_stream_done), &s);
+    g_main_loop_run(s.loop);
+    g_assert_cmpint(s.n_audio, ==, 500);
+    g_assert_cmpint(s.n_values, ==, 1);
+    g_assert_true(s.in_order);
+    g_main_loop_unref(s.loop);
+}
+
 static void test_cancel_and_fail(void)
 {
     g_autoptr(AigcEngineBridge) bridge = aigc_engine_bridge_new(1);
@@ -135,6 +188,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/ui/bridge/coalescing", test_coalescing);
     g_test_add_func("/ui/bridge/cancel-and-fail", test_cancel_and_fail);
+    g_test_add_func("/ui/bridge/audio-not-coalesced", test_audio_not_coalesced);
     g_test_add_func("/ui/bridge/dispose-with-jobs", test_dispose_with_jobs);
     return g_test_run();
 }

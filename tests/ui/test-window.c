@@ -11,6 +11,9 @@
 #include "aigc-preferences.h"
 #include "aigc-window.h"
 
+#include "models/diffusion/aigc-diffusion.h"
+#include "models/tacotron2/aigc-tacotron2.h"
+
 #include <glib/gstdio.h>
 #include <string.h>
 
@@ -234,6 +237,119 @@ static void test_write_generates(void)
     gtk_window_destroy(GTK_WINDOW(w));
 }
 
+/* A small random diffusion model in a model folder of its own, found by the studio as
+ * "tiny-shapes": Paint runs it end to end (the shipped models are too slow for a test). */
+static char *write_tiny_image_model(void)
+{
+    AigcDiffusionConfig c = aigc_diffusion_default_config();
+    c.image_size = 8;
+    c.ch = 8;
+    c.n_levels = 2;
+    c.ch_mult[0] = 1;
+    c.ch_mult[1] = 2;
+    c.n_heads = 0;
+    c.norm_groups = 4;
+    c.n_classes = 3;
+    c.n_timesteps = 100;
+    g_autoptr(AigcDiffusion) d = aigc_diffusion_new(&c);
+    AigcRng rng;
+    aigc_rng_init(&rng, 3);
+    aigc_diffusion_init_weights(d, &rng);
+    const char *names[] = {"Circle", "Square", "Line"};
+    aigc_diffusion_set_class_names(d, names);
+    g_autoptr(AigcSafetensorsWriter) w = aigc_safetensors_writer_new();
+    g_assert_true(aigc_diffusion_save(d, w, AIGC_DTYPE_F32, NULL));
+    char *dir = g_dir_make_tmp("aigc-ui-models-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "tiny-shapes.safetensors", NULL);
+    g_assert_true(aigc_safetensors_writer_write(w, path, NULL, NULL, NULL));
+
+    /* and a small random voice, "tiny-voice", read through Griffin-Lim */
+    g_autoptr(AigcPhonemeVocab) vocab = aigc_phoneme_vocab_new_default();
+    AigcTacotron2Config t = aigc_tacotron2_default_config();
+    t.n_symbols = aigc_phoneme_vocab_get_size(vocab);
+    t.embed_dim = t.encoder_dim = t.prenet_dim = t.postnet_dim = 16;
+    t.encoder_n_convs = 2;
+    t.r = 2;
+    t.attention_rnn_dim = t.decoder_rnn_dim = 24;
+    t.attention_dim = 12;
+    t.location_filters = 4;
+    t.location_kernel = 5;
+    t.postnet_n_convs = 3;
+    AigcSpeechFeatures f = aigc_speech_features_default();
+    g_autoptr(AigcTacotron2) voice = aigc_tacotron2_new(&t, &f, vocab, NULL);
+    g_assert_nonnull(voice);
+    aigc_tacotron2_init_weights(voice, &rng);
+    g_autoptr(AigcSafetensorsWriter) vw = aigc_safetensors_writer_new();
+    g_assert_true(aigc_tacotron2_save(voice, vw, AIGC_DTYPE_F32, NULL));
+    g_autofree char *vpath = g_build_filename(dir, "tiny-voice.safetensors", NULL);
+    g_assert_true(aigc_safetensors_writer_write(vw, vpath, NULL, NULL, NULL));
+    return dir;
+}
+
+/* Speak reads two sentences sent from Write's "Speak this", keeps the sound in the gallery, and
+ * can export; on a machine without sound Play stays off with the reason as its tooltip. */
+static void test_speak_synthesizes(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("aigc-ui-speak-XXXXXX", NULL);
+    g_autoptr(AigcGalleryStore) store = aigc_gallery_store_new(dir);
+    AigcWindow *w = new_window(store);
+    AigcWorkshop *speak = aigc_window_get_workshop_by_id(w, "speak");
+    g_autoptr(JsonObject) params = json_object_new();
+    json_object_set_string_member(params, "voice", "tiny-voice");
+    json_object_set_string_member(params, "vocoder", "griffin-lim");
+    json_object_set_string_member(params, "text", "Hello there. It is late.");
+    aigc_workshop_restore_settings(speak, params);
+    g_action_group_activate_action(G_ACTION_GROUP(w), "show-page", g_variant_new_string("speak"));
+    g_assert_true(action_enabled(w, "generate"));
+    g_action_group_activate_action(G_ACTION_GROUP(w), "generate", NULL);
+    spin_until(workshop_idle, speak);
+    spin_for_ms(100);
+    GListModel *items = aigc_gallery_store_get_model(store);
+    g_assert_cmpuint(g_list_model_get_n_items(items), ==, 1);
+    g_autoptr(AigcGalleryItem) a = g_list_model_get_item(items, 0);
+    g_assert_cmpstr(aigc_gallery_item_get_panel(a), ==, "speak");
+    g_assert_cmpint(aigc_gallery_item_get_kind(a), ==, AIGC_GALLERY_KIND_AUDIO);
+    g_assert_cmpstr(aigc_gallery_item_get_model(a), ==, "tiny-voice");
+    g_assert_true(aigc_workshop_get_has_result(speak));
+    g_assert_true(action_enabled(w, "export"));
+    gtk_window_destroy(GTK_WINDOW(w));
+}
+
+/* Paint draws a batch from a class with the settings restored from a record, keeps each image
+ * in the gallery with its parameters, and can export. */
+static void test_paint_generates(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("aigc-ui-paint-XXXXXX", NULL);
+    g_autoptr(AigcGalleryStore) store = aigc_gallery_store_new(dir);
+    AigcWindow *w = new_window(store);
+    g_action_group_activate_action(G_ACTION_GROUP(w), "show-page", g_variant_new_string("paint"));
+    AigcWorkshop *paint = aigc_window_get_workshop_by_id(w, "paint");
+    g_autoptr(JsonObject) params = json_object_new();
+    json_object_set_string_member(params, "model", "tiny-shapes");
+    json_object_set_string_member(params, "class", "Square");
+    json_object_set_int_member(params, "steps", 4);
+    json_object_set_int_member(params, "batch", 2);
+    json_object_set_int_member(params, "seed", 5);
+    aigc_workshop_restore_settings(paint, params);
+    g_assert_false(aigc_workshop_get_has_result(paint));
+    g_assert_true(action_enabled(w, "generate"));
+    g_action_group_activate_action(G_ACTION_GROUP(w), "generate", NULL);
+    spin_until(workshop_idle, paint);
+    spin_for_ms(100);
+    GListModel *items = aigc_gallery_store_get_model(store);
+    g_assert_cmpuint(g_list_model_get_n_items(items), ==, 2);
+    g_autoptr(AigcGalleryItem) a = g_list_model_get_item(items, 0);
+    g_assert_cmpstr(aigc_gallery_item_get_panel(a), ==, "paint");
+    g_assert_cmpint(aigc_gallery_item_get_kind(a), ==, AIGC_GALLERY_KIND_IMAGE);
+    g_assert_cmpstr(aigc_gallery_item_get_title(a), ==, "Square");
+    g_assert_cmpint(aigc_gallery_item_get_seed(a), ==, 5);
+    g_assert_cmpstr(aigc_gallery_item_get_model(a), ==, "tiny-shapes");
+    g_assert_true(g_str_has_prefix(aigc_gallery_item_get_text(a), "Square\nSteps: 4, "));
+    g_assert_true(aigc_workshop_get_has_result(paint));
+    g_assert_true(action_enabled(w, "export"));
+    gtk_window_destroy(GTK_WINDOW(w));
+}
+
 static GtkWidget *find_by_type(GtkWidget *root, GType type)
 {
     if (G_TYPE_CHECK_INSTANCE_TYPE(root, type))
@@ -309,6 +425,8 @@ static void test_finalize(void)
 
 int main(int argc, char **argv)
 {
+    g_autofree char *models_dir = write_tiny_image_model();
+    g_setenv("AIGC_MODELS_DIR", models_dir, TRUE);
     aigc_ui_init_i18n();
     gtk_test_init(&argc, &argv, NULL);
     adw_init();
@@ -325,9 +443,16 @@ int main(int argc, char **argv)
     g_test_add_func("/ui/window/finalize", test_finalize);
     g_test_add_func("/ui/window/preferences", test_preferences);
     g_test_add_func("/ui/write/generates", test_write_generates);
+    g_test_add_func("/ui/paint/generates", test_paint_generates);
+    g_test_add_func("/ui/speak/synthesizes", test_speak_synthesizes);
     if (g_str_has_prefix(g_getenv("LANGUAGE") ? g_getenv("LANGUAGE") : "", "zh_CN"))
         g_test_add_func("/ui/window/translated", test_translated);
     int status = g_test_run();
     g_object_unref(app);
+    g_autofree char *tiny = g_build_filename(models_dir, "tiny-shapes.safetensors", NULL);
+    g_autofree char *tiny_voice = g_build_filename(models_dir, "tiny-voice.safetensors", NULL);
+    g_remove(tiny);
+    g_remove(tiny_voice);
+    g_rmdir(models_dir);
     return status;
 }

@@ -1,0 +1,312 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * Image generation jobs (see aigc-image-generate.h).
+ */
+#include "image/aigc-image-generate.h"
+
+#include "aigc-error.h"
+#include "models/diffusion/aigc-diffusion.h"
+
+#include <string.h>
+
+struct _AigcImageModel {
+    gint ref_count;
+    char *path, *name;
+    AigcDiffusion *diffusion;
+};
+
+AigcImageModel *aigc_image_model_load(const char *path, GError **error)
+{
+    g_return_val_if_fail(path != NULL, NULL);
+    g_autoptr(AigcSafetensors) st = aigc_safetensors_open(path, error);
+    if (!st)
+        return NULL;
+    const char *family = aigc_safetensors_get_metadata(st, "family");
+    if (g_strcmp0(family, AIGC_DIFFUSION_FAMILY) != 0) {
+        g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_UNSUPPORTED,
+                    "%s: not an image model this version can draw with (family “%s”)", path,
+                    family ? family : "none");
+        return NULL;
+    }
+    AigcDiffusion *d = aigc_diffusion_load(st, error);
+    if (!d) {
+        g_prefix_error(error, "%s: ", path);
+        return NULL;
+    }
+    AigcImageModel *m = g_new0(AigcImageModel, 1);
+    m->ref_count = 1;
+    m->path = g_strdup(path);
+    g_autofree char *base = g_path_get_basename(path);
+    m->name = g_str_has_suffix(base, ".safetensors")
+                  ? g_strndup(base, strlen(base) - strlen(".safetensors"))
+                  : g_strdup(base);
+    m->diffusion = d;
+    return m;
+}
+
+AigcImageModel *aigc_image_model_ref(AigcImageModel *model)
+{
+    g_atomic_int_inc(&model->ref_count);
+    return model;
+}
+
+void aigc_image_model_unref(AigcImageModel *model)
+{
+    if (!model || !g_atomic_int_dec_and_test(&model->ref_count))
+        return;
+    aigc_diffusion_free(model->diffusion);
+    g_free(model->path);
+    g_free(model->name);
+    g_free(model);
+}
+
+const char *aigc_image_model_get_family(AigcImageModel *model)
+{
+    return AIGC_DIFFUSION_FAMILY;
+}
+
+const char *aigc_image_model_get_name(AigcImageModel *model)
+{
+    return model->name;
+}
+
+int aigc_image_model_get_size(AigcImageModel *model)
+{
+    return aigc_diffusion_get_config(model->diffusion)->image_size;
+}
+
+int aigc_image_model_get_channels(AigcImageModel *model)
+{
+    return aigc_diffusion_get_config(model->diffusion)->channels;
+}
+
+int aigc_image_model_get_n_classes(AigcImageModel *model)
+{
+    return aigc_diffusion_get_config(model->diffusion)->n_classes;
+}
+
+const char *aigc_image_model_get_class_name(AigcImageModel *model, int i)
+{
+    return aigc_diffusion_get_class_name(model->diffusion, i);
+}
+
+int aigc_image_model_get_max_steps(AigcImageModel *model)
+{
+    return aigc_diffusion_get_config(model->diffusion)->n_timesteps;
+}
+
+AigcImageGenParams aigc_image_gen_default_params(void)
+{
+    return (AigcImageGenParams){
+        .sampler = AIGC_SAMPLER_DDIM,
+        .steps = 50,
+        .eta = 0.0f,
+        .guidance = 3.0f,
+        .seed = -1,
+        .batch = 1,
+        .strength = 0.75f,
+        .preview_every = 2,
+    };
+}
+
+void aigc_image_gen_result_free(AigcImageGenResult *result)
+{
+    if (!result)
+        return;
+    for (int i = 0; i < result->n; i++)
+        aigc_image_free(result->images[i]);
+    g_free(result->images);
+    g_free(result->parameters);
+    g_free(result->class_name);
+    g_free(result);
+}
+
+typedef struct {
+    AigcImageModel *model;
+    AigcDiffusionSampleParams sample;
+    int i_class; /* AIGC_DIFFUSION_NULL_CLASS when none */
+    int batch, preview_every;
+    float *init;  /* (nullable) (channels, S, S) in [−1, 1] */
+    float *mask;  /* (nullable) (S, S) in [0, 1] */
+    AigcJob *job; /* borrowed while running */
+    guint64 seed;
+} Run;
+
+static void run_free(gpointer data)
+{
+    Run *r = data;
+    aigc_image_model_unref(r->model);
+    g_free(r->init);
+    g_free(r->mask);
+    g_free(r);
+}
+
+/* n images (n, C, S, S) in [−1, 1] as one RGBA grid. */
+static AigcImage *grid_of(const float *x, int n, int C, int S)
+{
+    g_autoptr(GPtrArray) images = g_ptr_array_new_with_free_func((GDestroyNotify)aigc_image_free);
+    for (int i = 0; i < n; i++) {
+        g_autoptr(AigcImage) img = aigc_image_from_floats(x + (gsize)i * C * S * S, C, S, S, -1, 1);
+        g_ptr_array_add(images, aigc_image_convert(img, 4, NULL));
+    }
+    static const guint8 gutter[4] = {0x30, 0x30, 0x30, 0xff};
+    return aigc_image_grid((AigcImage *const *)images->pdata, n, 0, n > 1 ? 1 : 0, gutter, NULL);
+}
+
+static gboolean on_step(int step, int n_steps, const float *x0_pred, int n, gpointer user_data)
+{
+    Run *r = user_data;
+    aigc_job_report_progress(r->job, (double)step / n_steps, NULL);
+    if (r->preview_every > 0 && (step % r->preview_every == 0 || step == n_steps)) {
+        const AigcDiffusionConfig *c = aigc_diffusion_get_config(r->model->diffusion);
+        g_autoptr(AigcImage) grid = grid_of(x0_pred, n, c->channels, c->image_size);
+        if (grid) {
+            g_autofree char *label = g_strdup_printf("step %d/%d", step, n_steps);
+            AigcPreview *p = aigc_preview_new(
+                AIGC_PREVIEW_IMAGE_RGBA8, label,
+                g_bytes_new(grid->data, (gsize)grid->width * grid->height * 4));
+            p->width = grid->width;
+            p->height = grid->height;
+            aigc_job_report_preview(r->job, p);
+        }
+    }
+    return !aigc_job_is_cancelled(r->job);
+}
+
+static char *parameters_text(Run *r)
+{
+    const AigcDiffusionConfig *c = aigc_diffusion_get_config(r->model->diffusion);
+    const char *prompt = r->i_class >= 0
+                             ? aigc_diffusion_get_class_name(r->model->diffusion, r->i_class)
+                             : "unconditional";
+    g_autofree char *steps = g_strdup_printf("%d", r->sample.steps);
+    g_autofree char *cfg = g_strdup_printf("%g", r->sample.guidance);
+    g_autofree char *seed = g_strdup_printf("%" G_GUINT64_FORMAT, r->seed);
+    g_autofree char *size = g_strdup_printf("%dx%d", c->image_size, c->image_size);
+    g_autofree char *eta = g_strdup_printf("%g", r->sample.eta);
+    g_autofree char *strength = g_strdup_printf("%g", r->sample.strength);
+    const char *keys[10], *values[10];
+    int k = 0;
+#define KV(key, value) (keys[k] = (key), values[k] = (value), k++)
+    KV("Steps", steps);
+    KV("Sampler", r->sample.sampler == AIGC_SAMPLER_DDIM ? "DDIM" : "DDPM");
+    KV("CFG scale", cfg);
+    KV("Seed", seed);
+    KV("Size", size);
+    KV("Model", r->model->name);
+    if (r->sample.sampler == AIGC_SAMPLER_DDIM && r->sample.eta > 0)
+        KV("Eta", eta);
+    if (r->init)
+        KV("Denoising strength", strength);
+    if (r->mask)
+        KV("Inpaint", "masked region");
+#undef KV
+    keys[k] = values[k] = NULL;
+    return aigc_png_format_parameters(prompt, keys, values);
+}
+
+static gboolean run_job(AigcJob *job, gpointer data, GError **error)
+{
+    Run *r = data;
+    r->job = job;
+    const AigcDiffusionConfig *c = aigc_diffusion_get_config(r->model->diffusion);
+    const int C = c->channels, S = c->image_size, n = r->batch;
+    gint64 t0 = g_get_monotonic_time();
+    g_autofree gint32 *classes = g_new(gint32, n);
+    for (int i = 0; i < n; i++)
+        classes[i] = r->i_class;
+    g_autofree float *out = g_new(float, (gsize)n * C * S * S);
+    r->sample.step_func = on_step;
+    r->sample.user_data = r;
+    if (!aigc_diffusion_sample(r->model->diffusion, &r->sample, c->n_classes > 0 ? classes : NULL,
+                               n, out, job, error))
+        return FALSE;
+    AigcImageGenResult *res = g_new0(AigcImageGenResult, 1);
+    res->n = n;
+    res->images = g_new0(AigcImage *, n);
+    for (int i = 0; i < n; i++)
+        res->images[i] = aigc_image_from_floats(out + (gsize)i * C * S * S, C, S, S, -1, 1);
+    res->seed = r->seed;
+    res->parameters = parameters_text(r);
+    res->class_name = r->i_class >= 0
+                          ? g_strdup(aigc_diffusion_get_class_name(r->model->diffusion, r->i_class))
+                          : NULL;
+    res->seconds = (g_get_monotonic_time() - t0) / 1e6;
+    aigc_job_set_result(job, res, (GDestroyNotify)aigc_image_gen_result_free);
+    return TRUE;
+}
+
+/* An 8-bit image as the model's planar floats in [lo, hi], `channels` channels, S × S. */
+static float *model_floats(const AigcImage *img, int channels, int S, float lo, float hi)
+{
+    /* Fashion-MNIST draws light on black; colour models draw on white. */
+    static const guint8 black[3] = {0, 0, 0}, white[3] = {255, 255, 255};
+    g_autoptr(AigcImage) conv = aigc_image_convert(img, channels, channels == 1 ? black : white);
+    g_autoptr(AigcImage) sized = aigc_image_resize(conv, S, S);
+    float *out = g_new(float, (gsize)channels * S * S);
+    aigc_image_to_floats(sized, lo, hi, out);
+    return out;
+}
+
+AigcJob *aigc_image_generate_job_new(AigcImageModel *model, const AigcImageGenParams *params,
+                                     GError **error)
+{
+    g_return_val_if_fail(model && params, NULL);
+    const AigcDiffusionConfig *c = aigc_diffusion_get_config(model->diffusion);
+    if (params->batch < 1 || params->batch > 64) {
+        g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID,
+                    "batch must be 1 … 64, not %d", params->batch);
+        return NULL;
+    }
+    int i_class = AIGC_DIFFUSION_NULL_CLASS;
+    if (params->class_name && *params->class_name) {
+        if (c->n_classes == 0) {
+            g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID,
+                        "%s draws without classes; leave the class empty", model->name);
+            return NULL;
+        }
+        i_class = aigc_diffusion_find_class(model->diffusion, params->class_name, error);
+        if (i_class < 0)
+            return NULL;
+    }
+    if (params->mask && !params->init) {
+        g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID,
+                    "a mask needs an image to inpaint (the canvas)");
+        return NULL;
+    }
+    if (params->mask && (params->mask->width != params->init->width ||
+                         params->mask->height != params->init->height)) {
+        g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID,
+                    "the mask is %d×%d but the image is %d×%d; they must be the same size",
+                    params->mask->width, params->mask->height, params->init->width,
+                    params->init->height);
+        return NULL;
+    }
+    Run *r = g_new0(Run, 1);
+    r->model = aigc_image_model_ref(model);
+    r->i_class = i_class;
+    r->batch = params->batch;
+    r->preview_every = MAX(params->preview_every, 0);
+    r->seed = params->seed >= 0 ? (guint64)params->seed
+                                : ((guint64)g_random_int() << 31 ^ g_random_int()) & G_MAXINT64;
+    r->sample = aigc_diffusion_sample_default_params();
+    r->sample.sampler = params->sampler;
+    r->sample.steps = params->steps;
+    r->sample.eta = params->eta;
+    r->sample.guidance = params->guidance;
+    r->sample.seed = r->seed;
+    if (params->init) {
+        r->init = model_floats(params->init, c->channels, c->image_size, -1, 1);
+        r->sample.init = r->init;
+        r->sample.strength = params->strength;
+    }
+    if (params->mask) {
+        r->mask = model_floats(params->mask, 1, c->image_size, 0, 1);
+        r->sample.mask = r->mask;
+    }
+    if (!aigc_diffusion_sample_params_validate(model->diffusion, &r->sample, error)) {
+        run_free(r);
+        return NULL;
+    }
+    return aigc_job_new("generate images", run_job, r, run_free);
+}
