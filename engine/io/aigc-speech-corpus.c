@@ -70,7 +70,8 @@ static gboolean parse_list(AigcSpeechCorpus *c, const char *path, const char *by
         return FALSE;
     }
     g_auto(GStrv) lines = g_strsplit(bytes, "\n", -1);
-    GPtrArray *names = g_ptr_array_new(), *texts = g_ptr_array_new();
+    GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+    GPtrArray *texts = g_ptr_array_new_with_free_func(g_free);
     for (int k = 0; lines[k]; k++) {
         char *line = g_strstrip(lines[k]);
         if (!*line)
