@@ -13,6 +13,7 @@
  * of Run.gpt / Run.rnnlm is set.
  */
 #include "aigc-text-train.h"
+#include "aigc-setting.h"
 
 #include "aigc-error.h"
 #include "io/aigc-atomic-file.h"
@@ -70,35 +71,6 @@ void aigc_text_train_params_free(AigcTextTrainParams *p)
     g_free(p);
 }
 
-static gboolean parse_int(const char *key, const char *value, gint64 lo, gint64 hi, gint64 *out,
-                          GError **error)
-{
-    char *end = NULL;
-    gint64 v = g_ascii_strtoll(value, &end, 10);
-    if (end == value || *end || v < lo || v > hi) {
-        g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID,
-                    "%s must be an integer %" G_GINT64_FORMAT " … %" G_GINT64_FORMAT ", not “%s”",
-                    key, lo, hi, value);
-        return FALSE;
-    }
-    *out = v;
-    return TRUE;
-}
-
-static gboolean parse_float(const char *key, const char *value, double lo, double hi, float *out,
-                            GError **error)
-{
-    char *end = NULL;
-    double v = g_ascii_strtod(value, &end);
-    if (end == value || *end || !(v >= lo && v <= hi)) {
-        g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID,
-                    "%s must be a number %g … %g, not “%s”", key, lo, hi, value);
-        return FALSE;
-    }
-    *out = (float)v;
-    return TRUE;
-}
-
 static gboolean is_rnnlm(const char *family)
 {
     AigcRnnlmCell cell;
@@ -110,43 +82,43 @@ gboolean aigc_text_train_params_set(AigcTextTrainParams *p, const char *key, con
 {
     gint64 i;
     if (!strcmp(key, "batch_size")) {
-        if (!parse_int(key, value, 1, 4096, &i, error))
+        if (!aigc_setting_parse_int(key, value, 1, 4096, &i, error))
             return FALSE;
         p->batch_size = (int)i;
     } else if (!strcmp(key, "seq_len")) {
-        if (!parse_int(key, value, 2, 65536, &i, error))
+        if (!aigc_setting_parse_int(key, value, 2, 65536, &i, error))
             return FALSE;
         p->seq_len = (int)i;
         p->gpt.max_seq_len = MAX(p->gpt.max_seq_len, p->seq_len);
         p->rnnlm.max_seq_len = MAX(p->rnnlm.max_seq_len, p->seq_len);
     } else if (!strcmp(key, "steps")) {
-        return parse_int(key, value, 1, G_GINT64_CONSTANT(1) << 40, &p->steps, error);
+        return aigc_setting_parse_int(key, value, 1, G_GINT64_CONSTANT(1) << 40, &p->steps, error);
     } else if (!strcmp(key, "warmup")) {
-        return parse_int(key, value, 0, G_GINT64_CONSTANT(1) << 40, &p->warmup, error);
+        return aigc_setting_parse_int(key, value, 0, G_GINT64_CONSTANT(1) << 40, &p->warmup, error);
     } else if (!strcmp(key, "eval_every")) {
-        return parse_int(key, value, 0, G_GINT64_CONSTANT(1) << 40, &p->eval_every, error);
+        return aigc_setting_parse_int(key, value, 0, G_GINT64_CONSTANT(1) << 40, &p->eval_every, error);
     } else if (!strcmp(key, "eval_chars")) {
-        return parse_int(key, value, 0, G_GINT64_CONSTANT(1) << 40, &p->eval_chars, error);
+        return aigc_setting_parse_int(key, value, 0, G_GINT64_CONSTANT(1) << 40, &p->eval_chars, error);
     } else if (!strcmp(key, "checkpoint_every")) {
-        return parse_int(key, value, 1, G_GINT64_CONSTANT(1) << 40, &p->checkpoint_every, error);
+        return aigc_setting_parse_int(key, value, 1, G_GINT64_CONSTANT(1) << 40, &p->checkpoint_every, error);
     } else if (!strcmp(key, "seed")) {
-        if (!parse_int(key, value, 0, G_MAXINT64, &i, error))
+        if (!aigc_setting_parse_int(key, value, 0, G_MAXINT64, &i, error))
             return FALSE;
         p->seed = (guint64)i;
     } else if (!strcmp(key, "lr")) {
-        return parse_float(key, value, 1e-7, 1.0, &p->lr, error);
+        return aigc_setting_parse_float(key, value, 1e-7, 1.0, &p->lr, error);
     } else if (!strcmp(key, "lr_min")) {
-        return parse_float(key, value, 0, 1.0, &p->lr_min, error);
+        return aigc_setting_parse_float(key, value, 0, 1.0, &p->lr_min, error);
     } else if (!strcmp(key, "weight_decay")) {
-        return parse_float(key, value, 0, 10, &p->weight_decay, error);
+        return aigc_setting_parse_float(key, value, 0, 10, &p->weight_decay, error);
     } else if (!strcmp(key, "grad_clip")) {
-        return parse_float(key, value, 0, 1e6, &p->grad_clip, error);
+        return aigc_setting_parse_float(key, value, 0, 1e6, &p->grad_clip, error);
     } else if (!strcmp(key, "order")) {
-        if (!parse_int(key, value, 1, AIGC_NGRAM_MAX_ORDER, &i, error))
+        if (!aigc_setting_parse_int(key, value, 1, AIGC_NGRAM_MAX_ORDER, &i, error))
             return FALSE;
         p->ngram_order = (int)i;
     } else if (!strcmp(key, "prune")) {
-        if (!parse_int(key, value, 0, 1000, &i, error))
+        if (!aigc_setting_parse_int(key, value, 0, 1000, &i, error))
             return FALSE;
         p->ngram_prune = (int)i;
     } else if (!strcmp(key, "tokenizer")) {
@@ -223,7 +195,7 @@ static gboolean build_tokenizer(Run *r, const char *text, gsize len, GError **er
         r->tok = aigc_tokenizer_train_char(text, len, 1, error);
     } else {
         gint64 n;
-        if (!parse_int("bpe vocabulary", kind + 4, 257, 1 << 18, &n, error))
+        if (!aigc_setting_parse_int("bpe vocabulary", kind + 4, 257, 1 << 18, &n, error))
             return FALSE;
         aigc_job_report_progress(r->job, 0, "learning the tokenizer");
         r->tok = aigc_tokenizer_train_bpe(text, len, (int)n, NULL, NULL, error);

@@ -10,6 +10,7 @@
  * end with the weights of an uninterrupted one.
  */
 #include "aigc-classifier-train.h"
+#include "aigc-setting.h"
 
 #include "aigc-error.h"
 #include "io/aigc-idx.h"
@@ -54,70 +55,41 @@ void aigc_classifier_train_params_free(AigcClassifierTrainParams *p)
     g_free(p);
 }
 
-static gboolean parse_int(const char *key, const char *value, gint64 lo, gint64 hi, gint64 *out,
-                          GError **error)
-{
-    char *end = NULL;
-    gint64 v = g_ascii_strtoll(value, &end, 10);
-    if (end == value || *end || v < lo || v > hi) {
-        g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID,
-                    "%s must be an integer %" G_GINT64_FORMAT " … %" G_GINT64_FORMAT ", not “%s”",
-                    key, lo, hi, value);
-        return FALSE;
-    }
-    *out = v;
-    return TRUE;
-}
-
-static gboolean parse_float(const char *key, const char *value, double lo, double hi, float *out,
-                            GError **error)
-{
-    char *end = NULL;
-    double v = g_ascii_strtod(value, &end);
-    if (end == value || *end || !(v >= lo && v <= hi)) {
-        g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID,
-                    "%s must be a number %g … %g, not “%s”", key, lo, hi, value);
-        return FALSE;
-    }
-    *out = (float)v;
-    return TRUE;
-}
-
 gboolean aigc_classifier_train_params_set(AigcClassifierTrainParams *p, const char *key,
                                           const char *value, GError **error)
 {
     const gint64 big = G_GINT64_CONSTANT(1) << 40;
     gint64 i;
     if (!strcmp(key, "batch_size")) {
-        if (!parse_int(key, value, 1, 4096, &i, error))
+        if (!aigc_setting_parse_int(key, value, 1, 4096, &i, error))
             return FALSE;
         p->batch_size = (int)i;
     } else if (!strcmp(key, "steps")) {
-        return parse_int(key, value, 1, big, &p->steps, error);
+        return aigc_setting_parse_int(key, value, 1, big, &p->steps, error);
     } else if (!strcmp(key, "warmup")) {
-        return parse_int(key, value, 0, big, &p->warmup, error);
+        return aigc_setting_parse_int(key, value, 0, big, &p->warmup, error);
     } else if (!strcmp(key, "eval_every")) {
-        return parse_int(key, value, 0, big, &p->eval_every, error);
+        return aigc_setting_parse_int(key, value, 0, big, &p->eval_every, error);
     } else if (!strcmp(key, "checkpoint_every")) {
-        return parse_int(key, value, 1, big, &p->checkpoint_every, error);
+        return aigc_setting_parse_int(key, value, 1, big, &p->checkpoint_every, error);
     } else if (!strcmp(key, "limit_train")) {
-        return parse_int(key, value, 0, G_MAXINT, &p->limit_train, error);
+        return aigc_setting_parse_int(key, value, 0, G_MAXINT, &p->limit_train, error);
     } else if (!strcmp(key, "limit_test")) {
-        return parse_int(key, value, 0, G_MAXINT, &p->limit_test, error);
+        return aigc_setting_parse_int(key, value, 0, G_MAXINT, &p->limit_test, error);
     } else if (!strcmp(key, "seed")) {
-        if (!parse_int(key, value, 0, G_MAXINT64, &i, error))
+        if (!aigc_setting_parse_int(key, value, 0, G_MAXINT64, &i, error))
             return FALSE;
         p->seed = (guint64)i;
     } else if (!strcmp(key, "flip")) {
-        if (!parse_int(key, value, 0, 1, &i, error))
+        if (!aigc_setting_parse_int(key, value, 0, 1, &i, error))
             return FALSE;
         p->flip = i != 0;
     } else if (!strcmp(key, "lr")) {
-        return parse_float(key, value, 1e-7, 1.0, &p->lr, error);
+        return aigc_setting_parse_float(key, value, 1e-7, 1.0, &p->lr, error);
     } else if (!strcmp(key, "lr_min")) {
-        return parse_float(key, value, 0, 1.0, &p->lr_min, error);
+        return aigc_setting_parse_float(key, value, 0, 1.0, &p->lr_min, error);
     } else if (!strcmp(key, "weight_decay")) {
-        return parse_float(key, value, 0, 10, &p->weight_decay, error);
+        return aigc_setting_parse_float(key, value, 0, 10, &p->weight_decay, error);
     } else if (!strcmp(key, "dtype")) {
         g_autofree char *up = g_ascii_strup(value, -1);
         AigcDtype d;

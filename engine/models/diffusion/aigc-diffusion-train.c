@@ -13,6 +13,7 @@
  * seed, so grids of successive steps show the same noise growing into images.
  */
 #include "aigc-diffusion-train.h"
+#include "aigc-setting.h"
 
 #include "aigc-ddpm.h"
 #include "aigc-error.h"
@@ -73,35 +74,6 @@ void aigc_diffusion_train_result_free(AigcDiffusionTrainResult *r)
     g_free(r);
 }
 
-static gboolean parse_int(const char *key, const char *value, gint64 lo, gint64 hi, gint64 *out,
-                          GError **error)
-{
-    char *end = NULL;
-    gint64 v = g_ascii_strtoll(value, &end, 10);
-    if (end == value || *end || v < lo || v > hi) {
-        g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID,
-                    "%s must be an integer %" G_GINT64_FORMAT " … %" G_GINT64_FORMAT ", not “%s”",
-                    key, lo, hi, value);
-        return FALSE;
-    }
-    *out = v;
-    return TRUE;
-}
-
-static gboolean parse_float(const char *key, const char *value, double lo, double hi, float *out,
-                            GError **error)
-{
-    char *end = NULL;
-    double v = g_ascii_strtod(value, &end);
-    if (end == value || *end || !(v >= lo && v <= hi)) {
-        g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID,
-                    "%s must be a number %g … %g, not “%s”", key, lo, hi, value);
-        return FALSE;
-    }
-    *out = (float)v;
-    return TRUE;
-}
-
 gboolean aigc_diffusion_train_params_set(AigcDiffusionTrainParams *p, const char *key,
                                          const char *value, GError **error)
 {
@@ -110,7 +82,7 @@ gboolean aigc_diffusion_train_params_set(AigcDiffusionTrainParams *p, const char
     if (!strcmp(key, "batch_size") || !strcmp(key, "sample_steps") ||
         !strcmp(key, "sample_columns")) {
         gint64 hi = !strcmp(key, "batch_size") ? 4096 : !strcmp(key, "sample_steps") ? 10000 : 64;
-        if (!parse_int(key, value, 1, hi, &i, error))
+        if (!aigc_setting_parse_int(key, value, 1, hi, &i, error))
             return FALSE;
         if (!strcmp(key, "batch_size"))
             p->batch_size = (int)i;
@@ -119,37 +91,37 @@ gboolean aigc_diffusion_train_params_set(AigcDiffusionTrainParams *p, const char
         else
             p->sample_columns = (int)i;
     } else if (!strcmp(key, "steps")) {
-        return parse_int(key, value, 1, big, &p->steps, error);
+        return aigc_setting_parse_int(key, value, 1, big, &p->steps, error);
     } else if (!strcmp(key, "warmup")) {
-        return parse_int(key, value, 0, big, &p->warmup, error);
+        return aigc_setting_parse_int(key, value, 0, big, &p->warmup, error);
     } else if (!strcmp(key, "sample_every")) {
-        return parse_int(key, value, 0, big, &p->sample_every, error);
+        return aigc_setting_parse_int(key, value, 0, big, &p->sample_every, error);
     } else if (!strcmp(key, "checkpoint_every")) {
-        return parse_int(key, value, 1, big, &p->checkpoint_every, error);
+        return aigc_setting_parse_int(key, value, 1, big, &p->checkpoint_every, error);
     } else if (!strcmp(key, "limit_train")) {
-        return parse_int(key, value, 0, G_MAXINT, &p->limit_train, error);
+        return aigc_setting_parse_int(key, value, 0, G_MAXINT, &p->limit_train, error);
     } else if (!strcmp(key, "seed")) {
-        if (!parse_int(key, value, 0, G_MAXINT64, &i, error))
+        if (!aigc_setting_parse_int(key, value, 0, G_MAXINT64, &i, error))
             return FALSE;
         p->seed = (guint64)i;
     } else if (!strcmp(key, "flip")) {
-        if (!parse_int(key, value, 0, 1, &i, error))
+        if (!aigc_setting_parse_int(key, value, 0, 1, &i, error))
             return FALSE;
         p->flip = i != 0;
     } else if (!strcmp(key, "lr")) {
-        return parse_float(key, value, 1e-7, 1.0, &p->lr, error);
+        return aigc_setting_parse_float(key, value, 1e-7, 1.0, &p->lr, error);
     } else if (!strcmp(key, "lr_min")) {
-        return parse_float(key, value, 0, 1.0, &p->lr_min, error);
+        return aigc_setting_parse_float(key, value, 0, 1.0, &p->lr_min, error);
     } else if (!strcmp(key, "weight_decay")) {
-        return parse_float(key, value, 0, 10, &p->weight_decay, error);
+        return aigc_setting_parse_float(key, value, 0, 10, &p->weight_decay, error);
     } else if (!strcmp(key, "grad_clip")) {
-        return parse_float(key, value, 0, 1e6, &p->grad_clip, error);
+        return aigc_setting_parse_float(key, value, 0, 1e6, &p->grad_clip, error);
     } else if (!strcmp(key, "ema_decay")) {
-        return parse_float(key, value, 0, 0.999999, &p->ema_decay, error);
+        return aigc_setting_parse_float(key, value, 0, 0.999999, &p->ema_decay, error);
     } else if (!strcmp(key, "p_uncond")) {
-        return parse_float(key, value, 0, 1, &p->p_uncond, error);
+        return aigc_setting_parse_float(key, value, 0, 1, &p->p_uncond, error);
     } else if (!strcmp(key, "sample_guidance")) {
-        return parse_float(key, value, 0, AIGC_DIFFUSION_MAX_GUIDANCE, &p->sample_guidance, error);
+        return aigc_setting_parse_float(key, value, 0, AIGC_DIFFUSION_MAX_GUIDANCE, &p->sample_guidance, error);
     } else if (!strcmp(key, "dtype")) {
         g_autofree char *up = g_ascii_strup(value, -1);
         AigcDtype d;

@@ -9,6 +9,7 @@
  * re-seeded from (seed, step) before each step, so a resumed run continues the same sequence.
  */
 #include "aigc-tacotron2-train.h"
+#include "aigc-setting.h"
 
 #include "aigc-error.h"
 #include "io/aigc-png.h"
@@ -60,35 +61,6 @@ void aigc_tacotron2_train_params_free(AigcTacotron2TrainParams *p)
     g_free(p);
 }
 
-static gboolean parse_int(const char *key, const char *value, gint64 lo, gint64 hi, gint64 *out,
-                          GError **error)
-{
-    char *end = NULL;
-    gint64 v = g_ascii_strtoll(value, &end, 10);
-    if (end == value || *end || v < lo || v > hi) {
-        g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID,
-                    "%s must be an integer %" G_GINT64_FORMAT " … %" G_GINT64_FORMAT ", not “%s”",
-                    key, lo, hi, value);
-        return FALSE;
-    }
-    *out = v;
-    return TRUE;
-}
-
-static gboolean parse_float(const char *key, const char *value, double lo, double hi, float *out,
-                            GError **error)
-{
-    char *end = NULL;
-    double v = g_ascii_strtod(value, &end);
-    if (end == value || *end || !(v >= lo && v <= hi)) {
-        g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID,
-                    "%s must be a number %g … %g, not “%s”", key, lo, hi, value);
-        return FALSE;
-    }
-    *out = (float)v;
-    return TRUE;
-}
-
 gboolean aigc_tacotron2_train_params_set(AigcTacotron2TrainParams *p, const char *key,
                                          const char *value, GError **error)
 {
@@ -109,7 +81,7 @@ gboolean aigc_tacotron2_train_params_set(AigcTacotron2TrainParams *p, const char
     };
     for (guint k = 0; k < G_N_ELEMENTS(longs); k++)
         if (!strcmp(key, longs[k].name))
-            return parse_int(key, value, longs[k].lo, big, longs[k].dst, error);
+            return aigc_setting_parse_int(key, value, longs[k].lo, big, longs[k].dst, error);
     struct {
         const char *name;
         float *dst;
@@ -125,17 +97,17 @@ gboolean aigc_tacotron2_train_params_set(AigcTacotron2TrainParams *p, const char
     };
     for (guint k = 0; k < G_N_ELEMENTS(floats); k++)
         if (!strcmp(key, floats[k].name))
-            return parse_float(key, value, floats[k].lo, floats[k].hi, floats[k].dst, error);
+            return aigc_setting_parse_float(key, value, floats[k].lo, floats[k].hi, floats[k].dst, error);
     if (!strcmp(key, "batch_size")) {
-        if (!parse_int(key, value, 1, 1024, &i, error))
+        if (!aigc_setting_parse_int(key, value, 1, 1024, &i, error))
             return FALSE;
         p->batch_size = (int)i;
     } else if (!strcmp(key, "max_frames")) {
-        if (!parse_int(key, value, 8, 100000, &i, error))
+        if (!aigc_setting_parse_int(key, value, 8, 100000, &i, error))
             return FALSE;
         p->max_frames = (int)i;
     } else if (!strcmp(key, "seed")) {
-        if (!parse_int(key, value, 0, G_MAXINT64, &i, error))
+        if (!aigc_setting_parse_int(key, value, 0, G_MAXINT64, &i, error))
             return FALSE;
         p->seed = (guint64)i;
     } else if (!strcmp(key, "dtype")) {

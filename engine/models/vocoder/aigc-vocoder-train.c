@@ -11,6 +11,7 @@
  * optimiser moments (and, for MelGAN, a fresh discriminator).
  */
 #include "aigc-vocoder-train.h"
+#include "aigc-setting.h"
 
 #include "aigc-error.h"
 #include "aigc-log.h"
@@ -94,35 +95,6 @@ void aigc_vocoder_train_result_free(AigcVocoderTrainResult *r)
     g_free(r);
 }
 
-static gboolean parse_int(const char *key, const char *value, gint64 lo, gint64 hi, gint64 *out,
-                          GError **error)
-{
-    char *end = NULL;
-    gint64 v = g_ascii_strtoll(value, &end, 10);
-    if (end == value || *end || v < lo || v > hi) {
-        g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID,
-                    "%s must be an integer %" G_GINT64_FORMAT " … %" G_GINT64_FORMAT ", not “%s”",
-                    key, lo, hi, value);
-        return FALSE;
-    }
-    *out = v;
-    return TRUE;
-}
-
-static gboolean parse_float(const char *key, const char *value, double lo, double hi, float *out,
-                            GError **error)
-{
-    char *end = NULL;
-    double v = g_ascii_strtod(value, &end);
-    if (end == value || *end || !(v >= lo && v <= hi)) {
-        g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID,
-                    "%s must be a number %g … %g, not “%s”", key, lo, hi, value);
-        return FALSE;
-    }
-    *out = (float)v;
-    return TRUE;
-}
-
 gboolean aigc_vocoder_train_params_set(AigcVocoderTrainParams *p, const char *key,
                                        const char *value, GError **error)
 {
@@ -145,7 +117,7 @@ gboolean aigc_vocoder_train_params_set(AigcVocoderTrainParams *p, const char *ke
     };
     for (guint k = 0; k < G_N_ELEMENTS(floats); k++)
         if (!strcmp(key, floats[k].name))
-            return parse_float(key, value, floats[k].lo, floats[k].hi, floats[k].f, error);
+            return aigc_setting_parse_float(key, value, floats[k].lo, floats[k].hi, floats[k].f, error);
     struct {
         const char *name;
         gint64 *v;
@@ -158,26 +130,26 @@ gboolean aigc_vocoder_train_params_set(AigcVocoderTrainParams *p, const char *ke
     };
     for (guint k = 0; k < G_N_ELEMENTS(longs); k++)
         if (!strcmp(key, longs[k].name))
-            return parse_int(key, value, !strcmp(key, "steps") || !strcmp(key, "checkpoint_every"),
+            return aigc_setting_parse_int(key, value, !strcmp(key, "steps") || !strcmp(key, "checkpoint_every"),
                              big, longs[k].v, error);
     if (!strcmp(key, "batch_size")) {
-        if (!parse_int(key, value, 1, 1024, &i, error))
+        if (!aigc_setting_parse_int(key, value, 1, 1024, &i, error))
             return FALSE;
         p->batch_size = (int)i;
     } else if (!strcmp(key, "segment")) {
-        if (!parse_int(key, value, 1, 1 << 20, &i, error))
+        if (!aigc_setting_parse_int(key, value, 1, 1 << 20, &i, error))
             return FALSE;
         p->segment = (int)i;
     } else if (!strcmp(key, "seed")) {
-        if (!parse_int(key, value, 0, G_MAXINT64, &i, error))
+        if (!aigc_setting_parse_int(key, value, 0, G_MAXINT64, &i, error))
             return FALSE;
         p->seed = (guint64)i;
     } else if (!strcmp(key, "threads")) {
-        if (!parse_int(key, value, 0, 256, &i, error))
+        if (!aigc_setting_parse_int(key, value, 0, 256, &i, error))
             return FALSE;
         p->threads = (int)i;
     } else if (!strcmp(key, "limit")) {
-        if (!parse_int(key, value, 0, G_MAXINT, &i, error))
+        if (!aigc_setting_parse_int(key, value, 0, G_MAXINT, &i, error))
             return FALSE;
         p->limit = (int)i;
     } else if (!strcmp(key, "dtype")) {
