@@ -58,5 +58,7 @@ int aigc_cmd_eval_image(int argc, char **argv);
 /* `aigc eval image` for a diffusion model file, after the options are parsed. */
 int aigc_cli_eval_diffusion(const char *model_path, const char *classifier, const char *data_dir,
                             gint64 n, gint64 seed);
+int aigc_cmd_nerf(int argc, char **argv);
+int aigc_cmd_eval_nerf(int argc, char **argv);
 int aigc_cmd_export(int argc, char **argv);
 int aigc_cmd_import(int argc, char **argv);

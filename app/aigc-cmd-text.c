@@ -265,14 +265,17 @@ int aigc_cmd_eval(int argc, char **argv)
         return aigc_cmd_eval_speech(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "image") == 0)
         return aigc_cmd_eval_image(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "nerf") == 0)
+        return aigc_cmd_eval_nerf(argc - 1, argv + 1);
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         printf("Usage: aigc eval KIND [OPTION…]\n\nMeasure a model's quality.\n\nKinds:\n"
                "  text    bits per character of a text file\n"
                "  verse   share of a poem model's lines in five- or seven-character form\n"
                "  speech  word error rate of a speech recogniser on spoken sentences\n"
                "  image   an image classifier's test accuracy; a generator's classifier accuracy "
-               "and FID\n");
+               "and FID\n"
+               "  nerf    a radiance field's PSNR on a dataset's test views\n");
         return AIGC_EXIT_OK;
     }
-    return aigc_cli_usage_error("eval", "expected a kind: text, verse, image or speech");
+    return aigc_cli_usage_error("eval", "expected a kind: text, verse, image, speech or nerf");
 }

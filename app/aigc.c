@@ -17,6 +17,7 @@ static const AigcCommand commands[] = {
     {"text", "Continue a prompt with a language model", aigc_cmd_text},
     {"image", "Generate images with an image model, as PNG", aigc_cmd_image},
     {"speak", "Read text aloud with a voice and a vocoder, as WAV", aigc_cmd_speak},
+    {"nerf", "Train a radiance field on photos of a scene, render new views", aigc_cmd_nerf},
     {"train", "Train a model or a tokenizer", aigc_cmd_train},
     {"eval", "Measure a model's quality", aigc_cmd_eval},
     {"export", "Write a model in another program's format (llama2c)", aigc_cmd_export},

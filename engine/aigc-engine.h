@@ -34,6 +34,9 @@
 #include "text/aigc-text-train.h"
 #include "text/aigc-tokenizer.h"
 #include "text/aigc-verse.h"
+#include "scene/aigc-orbit.h"
+#include "scene/aigc-scene.h"
+#include "scene/aigc-scene-train.h"
 
 G_BEGIN_DECLS
 

@@ -70,7 +70,10 @@ gsize aigc_audio_ring_available(AigcAudioRing *ring)
 gsize aigc_audio_ring_read(AigcAudioRing *ring, float *out, gsize n)
 {
     guint64 tail = atomic_load_explicit(&ring->tail, memory_order_relaxed);
-    n = MIN(n, aigc_audio_ring_available(ring));
+    /* Read the writer's position once: MIN evaluates its arguments twice, and a second look
+     * could see more samples than the caller's buffer holds. */
+    gsize available = aigc_audio_ring_available(ring);
+    n = MIN(n, available);
     gsize at = (gsize)tail & ring->mask, first = MIN(n, ring->capacity - at);
     memcpy(out, ring->data + at, first * sizeof(float));
     memcpy(out + first, ring->data, (n - first) * sizeof(float));

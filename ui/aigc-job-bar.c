@@ -149,13 +149,24 @@ static void on_jobs_changed(GListModel *jobs, guint pos, guint removed, guint ad
         g_clear_handle_id(&self->tick_id, g_source_remove);
 }
 
+/* Jobs of an interactive view (panel id ending in "-view", e.g. the Scene panel's orbit) come
+ * and go many times a second: the bar lists only the others. */
+static gboolean is_listed(gpointer item, gpointer data)
+{
+    const char *panel = aigc_job_handle_get_panel(AIGC_JOB_HANDLE(item));
+    return !panel || !g_str_has_suffix(panel, "-view");
+}
+
 void aigc_job_bar_set_bridge(AigcJobBar *self, AigcEngineBridge *bridge)
 {
     g_return_if_fail(self->bridge == NULL);
     self->bridge = g_object_ref(bridge);
-    GListModel *jobs = aigc_engine_bridge_get_jobs(bridge);
-    gtk_list_box_bind_model(self->list, jobs, create_row, NULL, NULL);
+    GListModel *all = aigc_engine_bridge_get_jobs(bridge);
+    GtkFilterListModel *jobs = gtk_filter_list_model_new(
+        g_object_ref(all), GTK_FILTER(gtk_custom_filter_new(is_listed, NULL, NULL)));
+    gtk_list_box_bind_model(self->list, G_LIST_MODEL(jobs), create_row, NULL, NULL);
     g_signal_connect_object(jobs, "items-changed", G_CALLBACK(on_jobs_changed), self, 0);
+    g_object_set_data_full(G_OBJECT(self), "aigc-listed-jobs", jobs, g_object_unref);
 }
 
 static void aigc_job_bar_dispose(GObject *object)

@@ -11,6 +11,7 @@ struct _AigcPixelView {
     GtkWidget parent_instance;
     guint8 *rgba;
     int width, height, zoom;
+    gboolean smooth;
     cairo_surface_t *surface;
 };
 
@@ -55,6 +56,12 @@ const guint8 *aigc_pixel_view_get_rgba(AigcPixelView *self, int *width, int *hei
     return self->rgba;
 }
 
+void aigc_pixel_view_set_smooth(AigcPixelView *self, gboolean smooth)
+{
+    self->smooth = smooth;
+    gtk_widget_queue_draw(GTK_WIDGET(self));
+}
+
 void aigc_pixel_view_set_natural_zoom(AigcPixelView *self, int zoom)
 {
     self->zoom = CLAMP(zoom, 1, 64);
@@ -68,13 +75,14 @@ static void aigc_pixel_view_snapshot(GtkWidget *widget, GtkSnapshot *snapshot)
     if (!self->surface || W <= 0 || H <= 0)
         return;
     double fit = MIN((double)W / self->width, (double)H / self->height);
-    double s = fit >= 1 ? floor(fit) : fit;
+    double s = fit >= 1 && !self->smooth ? floor(fit) : fit;
     double ox = floor((W - self->width * s) / 2), oy = floor((H - self->height * s) / 2);
     cairo_t *cr = gtk_snapshot_append_cairo(snapshot, &GRAPHENE_RECT_INIT(0, 0, W, H));
     cairo_translate(cr, ox, oy);
     cairo_scale(cr, s, s);
     cairo_set_source_surface(cr, self->surface, 0, 0);
-    cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_NEAREST);
+    cairo_pattern_set_filter(cairo_get_source(cr),
+                             self->smooth ? CAIRO_FILTER_GOOD : CAIRO_FILTER_NEAREST);
     cairo_rectangle(cr, 0, 0, self->width, self->height);
     cairo_fill(cr);
     cairo_destroy(cr);
@@ -86,6 +94,11 @@ static void aigc_pixel_view_measure(GtkWidget *widget, GtkOrientation orientatio
 {
     AigcPixelView *self = AIGC_PIXEL_VIEW(widget);
     int side = orientation == GTK_ORIENTATION_HORIZONTAL ? self->width : self->height;
+    if (self->smooth) { /* a steady size, whatever the resolution of the frame */
+        *minimum = 64;
+        *natural = 256;
+        return;
+    }
     *minimum = MAX(side, 16);
     *natural = MAX(side * self->zoom, 16);
 }

@@ -17,6 +17,9 @@ GtkWidget *aigc_pixel_view_new(void);
 void aigc_pixel_view_set_rgba(AigcPixelView *self, const guint8 *rgba, int width, int height);
 /* (transfer none) (nullable) */
 const guint8 *aigc_pixel_view_get_rgba(AigcPixelView *self, int *width, int *height);
+/* Smooth: the image fills the space it is given (any scale, bilinear filtering), as for the
+ * rendered views of a scene, whose size changes while it moves. Default: crisp whole zooms. */
+void aigc_pixel_view_set_smooth(AigcPixelView *self, gboolean smooth);
 /* Natural size = image size × zoom (default 4). */
 void aigc_pixel_view_set_natural_zoom(AigcPixelView *self, int zoom);
 

@@ -72,8 +72,10 @@ static void update_actions(AigcWindow *self)
 {
     AigcWorkshop *w = aigc_window_get_workshop(self);
     gboolean busy = w && aigc_workshop_get_busy(w);
+    /* Scene's main action trains a new scene from a dataset folder: it needs no model. */
     gboolean has_models =
-        w && g_list_model_get_n_items(G_LIST_MODEL(aigc_workshop_get_models(w))) > 0;
+        w && (g_list_model_get_n_items(G_LIST_MODEL(aigc_workshop_get_models(w))) > 0 ||
+              aigc_workshop_get_modality(w) == AIGC_MODALITY_SCENE);
     gboolean is_gallery = g_strcmp0(aigc_window_get_page(self), "gallery") == 0;
     GActionMap *map = G_ACTION_MAP(self);
     g_simple_action_set_enabled(G_SIMPLE_ACTION(g_action_map_lookup_action(map, "generate")),

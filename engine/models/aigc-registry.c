@@ -36,6 +36,9 @@ static const AigcModelClass builtin_classes[] = {
     {"melgan", "MelGAN vocoder", AIGC_MODALITY_AUDIO,
      "A convolutional GAN generator that turns mel spectrograms into audio many times faster "
      "than real time."},
+    {"nerf", "NeRF (hash-grid radiance field)", AIGC_MODALITY_SCENE,
+     "A radiance field learnt from photos with known cameras: a multiresolution hash grid and "
+     "small networks, rendered by marching rays through an occupancy grid."},
     {"wavenet", "WaveNet vocoder", AIGC_MODALITY_AUDIO,
      "Gated dilated causal convolutions that write audio one μ-law sample at a time from a mel "
      "spectrogram."},

@@ -154,5 +154,38 @@ expect_rc 2 "train vocoder bad setting" "$aigc" train vocoder --model melgan --d
 expect_rc 1 "train vocoder without audio" "$aigc" train vocoder --model melgan --data "$tmp/nocorpus" -o "$tmp/x"
 grep -q "nocorpus" "$tmp/err" && pass || fail "train vocoder names the empty corpus"
 
+# Scenes: a tiny radiance field trains on the sample scene, renders a turntable with depth maps
+# and is measured on test views; bad requests are refused clearly.
+woodbox=$(cd "$corpus/../../../data/scene/woodbox" && pwd)
+expect_rc 0 "nerf train" "$aigc" nerf train "$woodbox" -o "$tmp/box.safetensors" --steps 2 \
+    --set levels=2 --set log2_table=10 --set finest_res=32 --set occupancy_res=16 \
+    --set n_steps=64 --set samples_per_step=2048 --set val_views=1
+grep -qE '^val_psnr: [0-9]+\.[0-9]{2}$' "$tmp/out" && pass || fail "nerf train prints val_psnr"
+grep -q 'steps\\": 2,' "$tmp/box.safetensors" && pass || fail "nerf train records its steps"
+expect_rc 0 "nerf train --resume" "$aigc" nerf train "$woodbox" -o "$tmp/box.safetensors" \
+    --steps 3 --resume --set val_views=1
+grep -q '^steps: 3$' "$tmp/out" && pass || fail "nerf train --resume continues to 3 steps"
+expect_rc 0 "nerf render orbit" "$aigc" nerf render "$tmp/box.safetensors" --orbit 2 --size 16x12 \
+    --depth -o "$tmp/turn"
+[ -f "$tmp/turn/view-0001.png" ] && [ -f "$tmp/turn/depth-0001.png" ] && pass || fail "nerf render writes views and depth maps"
+grep -q '^views: 2$' "$tmp/out" && pass || fail "nerf render counts its views"
+expect_rc 0 "eval nerf" "$aigc" eval nerf "$tmp/box.safetensors" "$woodbox" --limit 1
+tail -n 1 "$tmp/out" | grep -qE '^psnr: [0-9]+\.[0-9]{2}$' && pass || fail "eval nerf's last line is psnr"
+expect_rc 2 "nerf without action" "$aigc" nerf
+expect_rc 2 "nerf train without -o" "$aigc" nerf train "$woodbox"
+expect_rc 2 "nerf train missing dataset" "$aigc" nerf train "$tmp/nowhere" -o "$tmp/x"
+expect_rc 2 "nerf train bad setting" "$aigc" nerf train "$woodbox" -o "$tmp/x" --set levels=99
+grep -q "levels" "$tmp/err" && pass || fail "nerf train names the bad setting"
+expect_rc 1 "nerf train not a dataset" "$aigc" nerf train "$tmp/nocorpus" -o "$tmp/x"
+grep -q "transforms" "$tmp/err" && pass || fail "nerf train says what is missing"
+expect_rc 2 "nerf render both orbit and pose" "$aigc" nerf render "$tmp/box.safetensors" --orbit 2 --pose x -o "$tmp/y"
+expect_rc 2 "nerf render absurd size" "$aigc" nerf render "$tmp/box.safetensors" --orbit 2 --size 99999x2 -o "$tmp/y"
+expect_rc 1 "nerf render not a scene" "$aigc" nerf render "$corpus/good-small.safetensors" --orbit 1 -o "$tmp/y"
+grep -q "not a scene" "$tmp/err" && pass || fail "nerf render says the file is not a scene"
+printf '1 0 0 0\n0 1 0 0\n' > "$tmp/half.txt"
+expect_rc 1 "nerf render half a pose" "$aigc" nerf render "$tmp/box.safetensors" --pose "$tmp/half.txt" -o "$tmp/y"
+grep -q "half.txt" "$tmp/err" && pass || fail "nerf render names the bad pose file"
+expect_rc 2 "eval nerf one argument" "$aigc" eval nerf "$tmp/box.safetensors"
+
 echo "cli: $n_pass passed, $n_fail failed"
 [ $n_fail -eq 0 ]

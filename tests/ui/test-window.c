@@ -9,12 +9,14 @@
 #include "aigc-gallery-view.h"
 #include "aigc-test-jobs.h"
 #include "aigc-preferences.h"
+#include "aigc-scene-panel.h"
 #include "aigc-window.h"
 
 #include "models/diffusion/aigc-diffusion.h"
 #include "models/tacotron2/aigc-tacotron2.h"
 
 #include <glib/gstdio.h>
+#include <math.h>
 #include <string.h>
 
 static AigcApplication *app;
@@ -315,6 +317,140 @@ static void test_speak_synthesizes(void)
     gtk_window_destroy(GTK_WINDOW(w));
 }
 
+static gboolean engine_idle(gpointer data)
+{
+    return !aigc_engine_bridge_is_busy(AIGC_ENGINE_BRIDGE(data), NULL);
+}
+
+static gboolean has_result(gpointer data)
+{
+    return aigc_workshop_get_has_result(AIGC_WORKSHOP(data));
+}
+
+static void spin_until_s(gboolean (*done)(gpointer), gpointer data, int seconds)
+{
+    gint64 deadline = g_get_monotonic_time() + seconds * G_USEC_PER_SEC;
+    while (!done(data)) {
+        g_main_context_iteration(NULL, FALSE);
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+    }
+}
+
+/* A small dataset folder: a few views of the sample scene shrunk to 24×24, same cameras. */
+static char *write_small_dataset(void)
+{
+    g_autofree char *sample = aigc_scene_find_sample();
+    g_assert_nonnull(sample);
+    char *dir = g_dir_make_tmp("aigc-ui-scene-XXXXXX", NULL);
+    g_autofree char *ds = g_build_filename(dir, "tinybox", NULL);
+    g_assert_cmpint(g_mkdir_with_parents(ds, 0755), ==, 0);
+    const char *splits[] = {"train", "val"};
+    const int counts[] = {6, 2};
+    for (int s = 0; s < 2; s++) {
+        g_autofree char *src_json = g_strdup_printf("%s/transforms_%s.json", sample, splits[s]);
+        AigcTransformsOptions opt = aigc_transforms_default_options();
+        opt.load_images = FALSE;
+        g_autoptr(AigcTransforms) t = aigc_transforms_load(src_json, &opt, NULL);
+        g_assert_nonnull(t);
+        GString *json = g_string_new(NULL);
+        g_string_append_printf(json, "{\"camera_angle_x\": %.17g, \"frames\": [",
+                               2.0 * atan(0.5 * t->camera.width / t->camera.fl_x));
+        for (int f = 0; f < counts[s]; f++) {
+            g_autoptr(AigcImage) img = aigc_png_read(t->frames[f].image_path, NULL, NULL, NULL);
+            g_assert_nonnull(img);
+            g_autoptr(AigcImage) small = aigc_image_resize(img, 24, 24);
+            g_autofree char *name = g_strdup_printf("%s-%d.png", splits[s], f);
+            g_autofree char *path = g_build_filename(ds, name, NULL);
+            g_assert_true(aigc_png_write(path, small, NULL, NULL, NULL));
+            g_string_append_printf(json, "%s{\"file_path\": \"%s\", \"transform_matrix\": [",
+                                   f ? ", " : "", name);
+            for (int r = 0; r < 4; r++)
+                g_string_append_printf(json, "%s[%.17g, %.17g, %.17g, %.17g]", r ? ", " : "",
+                                       t->frames[f].c2w[4 * r], t->frames[f].c2w[4 * r + 1],
+                                       t->frames[f].c2w[4 * r + 2], t->frames[f].c2w[4 * r + 3]);
+            g_string_append(json, "]}");
+        }
+        g_string_append(json, "]}");
+        g_autofree char *dst = g_strdup_printf("%s/transforms_%s.json", ds, splits[s]);
+        g_assert_true(g_file_set_contents(dst, json->str, -1, NULL));
+        g_string_free(json, TRUE);
+    }
+    return dir;
+}
+
+static void remove_tree(const char *path)
+{
+    GDir *d = g_dir_open(path, 0, NULL);
+    const char *name;
+    while (d && (name = g_dir_read_name(d))) {
+        g_autofree char *p = g_build_filename(path, name, NULL);
+        if (g_file_test(p, G_FILE_TEST_IS_DIR))
+            remove_tree(p);
+        else
+            g_remove(p);
+    }
+    if (d)
+        g_dir_close(d);
+    g_rmdir(path);
+}
+
+/* Scene trains a radiance field on a dataset folder with a live PSNR curve, lists the new scene,
+ * shows a view of it, exports that view as PNG with its parameters, and keeps records in the
+ * gallery. */
+static void test_scene_trains(void)
+{
+    g_autofree char *dir = write_small_dataset();
+    g_autofree char *ds = g_build_filename(dir, "tinybox", NULL);
+    g_autofree char *gallery_dir = g_build_filename(dir, "gallery", NULL);
+    g_autoptr(AigcGalleryStore) store = aigc_gallery_store_new(gallery_dir);
+    AigcWindow *w = new_window(store);
+    g_action_group_activate_action(G_ACTION_GROUP(w), "show-page", g_variant_new_string("scene"));
+    AigcWorkshop *scene = aigc_window_get_workshop_by_id(w, "scene");
+    g_autoptr(JsonObject) params = json_object_new();
+    json_object_set_string_member(params, "dataset", ds);
+    json_object_set_int_member(params, "steps", 10);
+    json_object_set_int_member(params, "resolution", 100);
+    aigc_workshop_restore_settings(scene, params);
+    g_assert_true(action_enabled(w, "generate"));
+    g_action_group_activate_action(G_ACTION_GROUP(w), "generate", NULL);
+    g_assert_true(aigc_workshop_get_busy(scene));
+    spin_until_s(workshop_idle, scene, 120);
+    /* The new scene is listed and shown at the chosen resolution. */
+    GtkStringList *models = aigc_workshop_get_models(scene);
+    gboolean listed = FALSE;
+    for (guint i = 0; i < g_list_model_get_n_items(G_LIST_MODEL(models)); i++)
+        listed |= g_strcmp0(gtk_string_list_get_string(models, i), "tinybox") == 0;
+    g_assert_true(listed);
+    spin_until_s(has_result, scene, 120);
+    g_assert_true(action_enabled(w, "export"));
+    GListModel *items = aigc_gallery_store_get_model(store);
+    g_assert_cmpuint(g_list_model_get_n_items(items), ==, 1);
+    g_autoptr(AigcGalleryItem) a = g_list_model_get_item(items, 0);
+    g_assert_cmpstr(aigc_gallery_item_get_panel(a), ==, "scene");
+    g_assert_true(g_str_has_prefix(aigc_gallery_item_get_text(a), "Validation "));
+    g_autofree char *png = g_build_filename(dir, "view.png", NULL);
+    GError *error = NULL;
+    g_assert_true(aigc_scene_panel_export_to(AIGC_SCENE_PANEL(scene), png, &error));
+    g_assert_no_error(error);
+    g_autoptr(GHashTable) text = NULL;
+    g_autoptr(AigcImage) img = aigc_png_read(png, NULL, &text, NULL);
+    g_assert_nonnull(img);
+    g_assert_cmpint(img->width, ==, 100);
+    g_assert_nonnull(strstr(g_hash_table_lookup(text, "parameters"), "Azimuth: "));
+    g_assert_cmpuint(g_list_model_get_n_items(items), ==, 2);
+    spin_until_s(engine_idle, aigc_application_get_bridge(app), 60);
+    gtk_window_destroy(GTK_WINDOW(w));
+    spin_for_ms(100);
+    const char *models_dir = g_getenv("AIGC_MODELS_DIR");
+    const char *suffixes[] = {"", ".ckpt", ".csv"};
+    for (guint i = 0; i < G_N_ELEMENTS(suffixes); i++) {
+        g_autofree char *f = g_strdup_printf("%s/tinybox.safetensors%s", models_dir, suffixes[i]);
+        g_assert_true(g_file_test(f, G_FILE_TEST_EXISTS));
+        g_remove(f);
+    }
+    remove_tree(dir);
+}
+
 /* Paint draws a batch from a class with the settings restored from a record, keeps each image
  * in the gallery with its parameters, and can export. */
 static void test_paint_generates(void)
@@ -445,6 +581,7 @@ int main(int argc, char **argv)
     g_test_add_func("/ui/write/generates", test_write_generates);
     g_test_add_func("/ui/paint/generates", test_paint_generates);
     g_test_add_func("/ui/speak/synthesizes", test_speak_synthesizes);
+    g_test_add_func("/ui/scene/trains", test_scene_trains);
     if (g_str_has_prefix(g_getenv("LANGUAGE") ? g_getenv("LANGUAGE") : "", "zh_CN"))
         g_test_add_func("/ui/window/translated", test_translated);
     int status = g_test_run();

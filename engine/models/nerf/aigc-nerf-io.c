@@ -7,7 +7,8 @@
  * "density_hidden", "colour_hidden", "occupancy_res", "n_steps", "max_samples_per_ray",
  * "aabb_min": [x, y, z], "aabb_max": [x, y, z]}, and the tensors "encoding.table"
  * (n_entries, F), "density.{0,1}.{weight,bias}", "colour.{0,1,2}.{weight,bias}" (nn.Linear
- * shapes) and "occupancy.density" (res³), all F32. Loading computes the hash-grid layout from
+ * shapes) and "occupancy.density" (res³), all F32 except the table, which may be F16 (half the
+ * file; the values are small and smooth). Loading computes the hash-grid layout from
  * the config and compares it with the file's table before anything is allocated, so a config
  * cannot ask for more memory than the file holds; every tensor must be present, shaped as the
  * config says and finite.
@@ -99,11 +100,17 @@ static gboolean config_from_json(const char *json, AigcNerfConfig *c, float aabb
 
 gboolean aigc_nerf_save(AigcNerf *nerf, AigcSafetensorsWriter *writer, GError **error)
 {
+    return aigc_nerf_save_as(nerf, writer, AIGC_DTYPE_F32, error);
+}
+
+gboolean aigc_nerf_save_as(AigcNerf *nerf, AigcSafetensorsWriter *writer, AigcDtype table_dtype,
+                           GError **error)
+{
     g_autofree char *json = config_to_json(nerf);
     aigc_safetensors_writer_set_metadata(writer, "family", "nerf");
     aigc_safetensors_writer_set_metadata(writer, "nerf.config", json);
     gint64 shape[1] = {nerf->occupancy->n_cells};
-    return aigc_params_save(nerf->field->grid_params, writer, NULL, AIGC_DTYPE_F32, error) &&
+    return aigc_params_save(nerf->field->grid_params, writer, NULL, table_dtype, error) &&
            aigc_params_save(nerf->field->mlp_params, writer, NULL, AIGC_DTYPE_F32, error) &&
            aigc_safetensors_writer_add_f32(writer, "occupancy.density", AIGC_DTYPE_F32, 1, shape,
                                            nerf->occupancy->density, error);

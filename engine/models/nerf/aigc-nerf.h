@@ -67,6 +67,9 @@ double aigc_nerf_eval_psnr(AigcNerf *nerf, const AigcTransforms *data, double *m
 /* Adds the scene (config metadata, weights, occupancy densities; F32, borrowed until the write)
  * to a writer. The format is described in aigc-nerf-io.c. */
 gboolean aigc_nerf_save(AigcNerf *nerf, AigcSafetensorsWriter *writer, GError **error);
+/* The same with the hash tables stored as table_dtype (F32 or F16). */
+gboolean aigc_nerf_save_as(AigcNerf *nerf, AigcSafetensorsWriter *writer, AigcDtype table_dtype,
+                           GError **error);
 /* (transfer full) (nullable) A scene from a file written by aigc_nerf_save(): the config is
  * checked, and every tensor must be present, shaped as the config says and finite. */
 AigcNerf *aigc_nerf_load(AigcSafetensors *st, GError **error);
