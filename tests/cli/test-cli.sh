@@ -147,6 +147,9 @@ expect_rc 2 "train speech bad setting" "$aigc" train speech --data "$tmp/nocorpu
 expect_rc 2 "train speech unknown family" "$aigc" train speech --model wavenet --data "$tmp/nocorpus" -o "$tmp/x"
 expect_rc 1 "train speech without a corpus" "$aigc" train speech --data "$tmp/nocorpus" -o "$tmp/x"
 grep -q "train.txt" "$tmp/err" && pass || fail "train speech names the missing list"
+expect_rc 2 "eval speech without audio or voice" "$aigc" eval speech --file "$tmp/x"
+expect_rc 2 "eval speech vocoder without voice" "$aigc" eval speech --file "$tmp/x" --audio-dir "$tmp" --vocoder melgan
+grep -q "\-\-voice" "$tmp/err" && pass || fail "eval speech says --vocoder needs --voice"
 # Vocoders: bad training requests are refused clearly.
 expect_rc 2 "train vocoder without --model" "$aigc" train vocoder --data "$tmp/nocorpus" -o "$tmp/x"
 expect_rc 2 "train vocoder unknown family" "$aigc" train vocoder --model hifigan --data "$tmp/nocorpus" -o "$tmp/x"
