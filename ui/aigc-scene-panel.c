@@ -397,17 +397,15 @@ static void on_train_done(AigcJobHandle *h, int state, const GError *error, Aigc
         g_autofree char *took = aigc_ui_format_duration(r->train_seconds);
         g_autofree char *t25 =
             r->time_to_25db >= 0 ? aigc_ui_format_duration(r->time_to_25db) : NULL;
+        int steps = (int)MIN(r->steps_done, G_MAXINT);
         g_autofree char *text =
             isfinite(r->val_psnr)
-                ? (t25 ? g_strdup_printf(_("Validation %.2f dB after %" G_GINT64_FORMAT
-                                           " steps (%s); 25 dB after %s"),
-                                         r->val_psnr, r->steps_done, took, t25)
-                       : g_strdup_printf(_("Validation %.2f dB after %" G_GINT64_FORMAT
-                                           " steps (%s)"),
-                                         r->val_psnr, r->steps_done, took))
-                : g_strdup_printf(_("Stopped after %" G_GINT64_FORMAT " steps (%s); the scene "
-                                    "so far is kept"),
-                                  r->steps_done, took);
+                ? (t25 ? g_strdup_printf(_("Validation %.2f dB after %d steps (%s); 25 dB after %s"),
+                                         r->val_psnr, steps, took, t25)
+                       : g_strdup_printf(_("Validation %.2f dB after %d steps (%s)"), r->val_psnr,
+                                         steps, took))
+                : g_strdup_printf(_("Stopped after %d steps (%s); the scene so far is kept"),
+                                  steps, took);
         gtk_label_set_text(self->psnr_label, text);
         if (state == AIGC_JOB_SUCCEEDED) {
             int w, h2;
