@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT
  *
- * `aigc train image --model diffusion --data fashion`: the class-conditional diffusion model
- * (engine/models/diffusion). Called by `aigc train image` once it has parsed the common
+ * `aigc train image --model diffusion --data fashion|emoji`: the diffusion model
+ * (engine/models/diffusion), class-conditional on Fashion-MNIST, text-conditional (each emoji's
+ * name) on the emoji set. Called by `aigc train image` once it has parsed the common
  * options; progress shows loss, images/s and the time left; a grid of samples (one row per
  * class) is written every sample_every steps; OUT.ckpt lets --resume continue; Ctrl-C saves and
  * stops.
@@ -15,10 +16,12 @@ int aigc_cli_train_diffusion(const char *data, const char *data_dir, const char 
                              const char *title, gboolean resume, char **sets,
                              const char *command_line)
 {
-    if (strcmp(data, "fashion") != 0)
+    if (strcmp(data, "fashion") != 0 && strcmp(data, "emoji") != 0)
         return aigc_cli_usage_error("train image",
-                                    "the diffusion model learns --data fashion, not “%s”", data);
+                                    "the diffusion model learns --data fashion or emoji, not “%s”",
+                                    data);
     AigcDiffusionTrainParams *p = aigc_diffusion_train_params_new();
+    p->data = g_strdup(data);
     p->data_dir = g_strdup(data_dir);
     p->output = g_strdup(output);
     p->title = g_strdup(title);

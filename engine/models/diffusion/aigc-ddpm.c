@@ -24,7 +24,8 @@ AigcTensor *aigc_diffusion_loss(AigcCtx *ctx, AigcDiffusion *m, const float *x0,
     float *xt = aigc_ctx_alloc_floats(ctx, B * P);  /* (B, P) */
     float *eps = aigc_ctx_alloc_floats(ctx, B * P); /* (B, P) */
     float *t = aigc_ctx_alloc_floats(ctx, B);
-    gint32 *cls = aigc_ctx_alloc(ctx, (gsize)MAX(B, 1) * sizeof(gint32));
+    const int T = MAX(c->text_len, 1); /* condition entries per sample */
+    gint32 *cls = aigc_ctx_alloc(ctx, (gsize)MAX(B, 1) * T * sizeof(gint32));
     for (int b = 0; b < B; b++) {
         int tb = (int)aigc_rng_below(rng, (guint32)c->n_timesteps);
         const float sa = (float)sqrt(abar[tb]), sb = (float)sqrt(1.0 - abar[tb]);
@@ -37,7 +38,8 @@ AigcTensor *aigc_diffusion_loss(AigcCtx *ctx, AigcDiffusion *m, const float *x0,
         if (t_out)
             t_out[b] = tb;
         gboolean drop = aigc_rng_uniform(rng) < p_uncond;
-        cls[b] = classes && !drop ? classes[b] : AIGC_DIFFUSION_NULL_CLASS;
+        for (int j = 0; j < T; j++)
+            cls[b * T + j] = classes && !drop ? classes[b * T + j] : AIGC_DIFFUSION_NULL_CLASS;
     }
     AigcTensor *x = aigc_tensor_wrap(ctx, 4, shape, xt);
     AigcTensor *target = aigc_tensor_wrap(ctx, 4, shape, eps);
@@ -231,9 +233,9 @@ gboolean aigc_diffusion_sample(AigcDiffusion *m, const AigcDiffusionSampleParams
                     "the batch must be 0 … 4096 images, not %d", n);
         return FALSE;
     }
-    const int K = c->n_classes;
+    const int K = c->n_classes, T = MAX(c->text_len, 1);
     gboolean any_class = FALSE;
-    for (int b = 0; classes && b < n; b++) {
+    for (int b = 0; classes && b < n * T; b++) {
         gint32 k = classes[b];
         if (k == AIGC_DIFFUSION_NULL_CLASS)
             continue;
@@ -258,7 +260,7 @@ gboolean aigc_diffusion_sample(AigcDiffusion *m, const AigcDiffusionSampleParams
     aigc_ctx_set_training(ctx, FALSE);
     s.ctx = ctx;
     g_autofree float *tf = g_new(float, s.nf);
-    g_autofree gint32 *cls = g_new(gint32, s.nf);
+    g_autofree gint32 *cls = g_new(gint32, (gsize)s.nf * T);
     g_autofree float *x0 = g_new(float, n *s.P);
     g_autofree float *eps = g_new(float, n *s.P);
     g_autofree AigcRng *rngs = g_new(AigcRng, n);
@@ -270,7 +272,8 @@ gboolean aigc_diffusion_sample(AigcDiffusion *m, const AigcDiffusionSampleParams
     for (int b = 0; b < s.nf; b++) {
         /* guided: the classes, then the null class; guidance 0: the null class alone */
         gboolean null = b >= n || !classes || p->guidance == 0.0f;
-        cls[b] = null ? AIGC_DIFFUSION_NULL_CLASS : classes[b];
+        for (int j = 0; j < T; j++)
+            cls[b * T + j] = null ? AIGC_DIFFUSION_NULL_CLASS : classes[b * T + j];
     }
     AigcRng base;
     aigc_rng_init(&base, p->seed);

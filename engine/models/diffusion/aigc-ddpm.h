@@ -42,7 +42,8 @@ G_BEGIN_DECLS
 /* ---- training ---- */
 
 /* The mean ε-prediction loss (shape [1], on the tape) of a batch x0 (B, channels, S, S) in
- * [−1, 1] with classes (B) (nullable: unconditional). t, ε and the class drops (probability
+ * [−1, 1] with classes (B; B × text_len word ids for a text model, see aigc_diffusion_forward)
+ * (nullable: unconditional). t, ε and the class drops (probability
  * p_uncond) are drawn from rng. When t_out is non-NULL it receives the B timesteps used. */
 AigcTensor *aigc_diffusion_loss(AigcCtx *ctx, AigcDiffusion *model, const float *x0,
                                 const gint32 *classes, int B, float p_uncond, AigcRng *rng,
@@ -90,8 +91,9 @@ gboolean aigc_diffusion_sample_params_validate(AigcDiffusion *model,
                                                const AigcDiffusionSampleParams *params,
                                                GError **error);
 
-/* Generates n images into out (n, channels, S, S), values in [−1, 1]. classes (n) in 0 …
- * n_classes − 1 or AIGC_DIFFUSION_NULL_CLASS (nullable: all unconditional); a class outside
+/* Generates n images into out (n, channels, S, S), values in [−1, 1]. classes (n; n × text_len
+ * word ids for a text model) in 0 … n_classes − 1 or AIGC_DIFFUSION_NULL_CLASS (nullable: all
+ * unconditional); a class outside
  * that range fails with AIGC_ENGINE_ERROR_NOT_FOUND. `job` (nullable) is polled for cancel
  * between steps (FALSE + AIGC_ENGINE_ERROR_CANCELLED). Inference only; callable from one
  * thread at a time per model. */

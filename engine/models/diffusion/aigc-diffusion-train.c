@@ -17,6 +17,7 @@
 
 #include "aigc-ddpm.h"
 #include "aigc-error.h"
+#include "io/aigc-emoji.h"
 #include "io/aigc-idx.h"
 #include "io/aigc-png.h"
 #include "optim/aigc-optim.h"
@@ -59,6 +60,7 @@ void aigc_diffusion_train_params_free(AigcDiffusionTrainParams *p)
 {
     if (!p)
         return;
+    g_free(p->data);
     g_free(p->data_dir);
     g_free(p->output);
     g_free(p->title);
@@ -151,6 +153,10 @@ typedef struct {
     double elapsed_before;
     gint64 t_start;
     AigcFashionMnist train;
+    gboolean emoji;      /* the emoji set instead of Fashion-MNIST */
+    AigcEmojiSet *emoji_set;
+    GPtrArray *vocab;    /* (emoji) the words, sorted: the model's "classes" */
+    gint32 *words;       /* (emoji) (n_train, text_len) each image's name as word ids */
     int n_train;
     int *order;         /* (n_train) the current epoch's order of images */
     gint64 order_epoch; /* which epoch `order` holds; −1 none */
@@ -199,9 +205,17 @@ static void make_optimizer(Run *r)
         r->ema = aigc_ema_new(params, r->p->ema_decay, TRUE);
 }
 
-static void name_classes(AigcDiffusion *model)
+static void name_classes(Run *r, AigcDiffusion *model)
 {
     const int K = aigc_diffusion_get_config(model)->n_classes;
+    if (r->emoji) {
+        if (K == (int)r->vocab->len) {
+            g_ptr_array_add(r->vocab, NULL);
+            aigc_diffusion_set_class_names(model, (const char *const *)r->vocab->pdata);
+            g_ptr_array_remove_index(r->vocab, r->vocab->len - 1);
+        }
+        return;
+    }
     const char *names[AIGC_FASHION_MNIST_N_CLASSES];
     if (K != AIGC_FASHION_MNIST_N_CLASSES)
         return;
@@ -223,10 +237,76 @@ static int image_at(Run *r, gint64 g)
     return r->order[g % r->n_train];
 }
 
-/* Fills images (B, 1, S, S) in [−1, 1] and labels (B) for the current step. */
+static int text_len(Run *r)
+{
+    return MAX(r->p->config.text_len, 1);
+}
+
+static int compare_words(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The vocabulary of the emoji names (every word of a name or short name, sorted) and each
+ * image's name as word ids. */
+static void build_vocab(Run *r)
+{
+    GHashTable *seen = g_hash_table_new(g_str_hash, g_str_equal);
+    r->vocab = g_ptr_array_new_with_free_func(g_free);
+    for (int i = 0; i < r->emoji_set->n; i++) {
+        const char *texts[] = {r->emoji_set->emoji[i].name, r->emoji_set->emoji[i].short_name};
+        for (int t = 0; t < 2; t++) {
+            g_auto(GStrv) words = aigc_diffusion_text_words(texts[t]);
+            for (int w = 0; words[w]; w++)
+                if (!g_hash_table_contains(seen, words[w])) {
+                    char *copy = g_strdup(words[w]);
+                    g_ptr_array_add(r->vocab, copy);
+                    g_hash_table_add(seen, copy);
+                }
+        }
+    }
+    g_hash_table_unref(seen);
+    g_ptr_array_sort(r->vocab, compare_words);
+}
+
+static gboolean encode_names(Run *r, GError **error)
+{
+    const int T = text_len(r);
+    r->words = g_new(gint32, (gsize)r->n_train * T);
+    for (int i = 0; i < r->n_train; i++) {
+        for (int j = 0; j < T; j++)
+            r->words[(gsize)i * T + j] = AIGC_DIFFUSION_NULL_CLASS;
+        g_auto(GStrv) words = aigc_diffusion_text_words(r->emoji_set->emoji[i].name);
+        for (int w = 0, n = 0; words[w] && n < T; w++) {
+            char **hit = bsearch(&words[w], r->vocab->pdata, r->vocab->len, sizeof(char *),
+                                 compare_words);
+            if (!hit) {
+                g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID,
+                            "emoji “%s”: word “%s” is not in the vocabulary",
+                            r->emoji_set->emoji[i].name, words[w]);
+                return FALSE;
+            }
+            r->words[(gsize)i * T + n++] = (gint32)(hit - (char **)r->vocab->pdata);
+        }
+    }
+    return TRUE;
+}
+
+/* Fills images (B, C, S, S) in [−1, 1] and labels (B, or B × text_len word ids) for the
+ * current step. */
 static void make_batch(Run *r, float *images, gint32 *labels)
 {
     const int B = r->p->batch_size, S = AIGC_FASHION_MNIST_SIDE;
+    if (r->emoji) {
+        const int T = text_len(r), ES = r->emoji_set->size;
+        for (int b = 0; b < B; b++) {
+            const int k = image_at(r, r->step * B + b);
+            aigc_emoji_set_get_floats(r->emoji_set, k, -1.0f, 1.0f,
+                                      images + (gsize)b * 3 * ES * ES);
+            memcpy(labels + (gsize)b * T, r->words + (gsize)k * T, T * sizeof(gint32));
+        }
+        return;
+    }
     AigcRng flip_rng = aigc_rng_fork(&r->rng, STREAM_FLIP);
     for (int b = 0; b < B; b++) {
         const gint64 g = r->step * B + b;
@@ -254,12 +334,21 @@ static gboolean write_samples(Run *r, GError **error)
 {
     AigcDiffusionTrainParams *p = r->p;
     const AigcDiffusionConfig *c = aigc_diffusion_get_config(r->model);
-    const int K = MAX(c->n_classes, 1), cols = p->sample_columns, n = K * cols;
+    /* rows: the classes, or for emoji the names of 8 emoji spread over the set */
+    const int T = text_len(r), n_rows = r->emoji ? MIN(8, r->n_train) : MAX(c->n_classes, 1);
+    const int K = n_rows, cols = p->sample_columns, n = K * cols;
     const int S = c->image_size;
     const gint64 P = (gint64)c->channels * S * S;
-    g_autofree gint32 *classes = g_new(gint32, n);
-    for (int i = 0; i < n; i++)
-        classes[i] = c->n_classes ? i / cols : AIGC_DIFFUSION_NULL_CLASS;
+    g_autofree gint32 *classes = g_new(gint32, (gsize)n * T);
+    for (int i = 0; i < n; i++) {
+        int row = i / cols;
+        if (r->emoji)
+            memcpy(classes + (gsize)i * T,
+                   r->words + (gsize)((gint64)row * r->n_train / n_rows) * T,
+                   T * sizeof(gint32));
+        else
+            classes[i] = c->n_classes ? row : AIGC_DIFFUSION_NULL_CLASS;
+    }
     g_autofree float *x = g_new(float, n *P);
     AigcDiffusionSampleParams sp = aigc_diffusion_sample_default_params();
     sp.steps = MIN(p->sample_steps, c->n_timesteps);
@@ -273,7 +362,8 @@ static gboolean write_samples(Run *r, GError **error)
         int nb = MIN(2 * cols, n - i0);
         AigcDiffusionSampleParams part = sp;
         part.seed = sp.seed + (guint64)i0;
-        ok = aigc_diffusion_sample(r->model, &part, classes + i0, nb, x + i0 * P, r->job, &local);
+        ok = aigc_diffusion_sample(r->model, &part, classes + (gsize)i0 * T, nb, x + i0 * P,
+                                   r->job, &local);
     }
     use_average(r, FALSE);
     if (!ok) {
@@ -298,8 +388,18 @@ static gboolean write_samples(Run *r, GError **error)
     const char *keys[] = {"Steps", "Sampler", "CFG scale",     "Seed",
                           "Size",  "Model",   "Training step", NULL};
     const char *values[] = {steps, "DDIM", cfg, seed, size, base, step, NULL};
-    g_autofree char *params = aigc_png_format_parameters(
-        c->n_classes ? "one row per class" : "unconditional samples", keys, values);
+    GString *prompt = g_string_new(NULL);
+    if (r->emoji) {
+        g_string_append(prompt, "one row per prompt:");
+        for (int row = 0; row < n_rows; row++)
+            g_string_append_printf(
+                prompt, "%s %s", row ? "," : "",
+                r->emoji_set->emoji[(gint64)row * r->n_train / n_rows].name);
+    } else {
+        g_string_append(prompt, c->n_classes ? "one row per class" : "unconditional samples");
+    }
+    g_autofree char *params = aigc_png_format_parameters(prompt->str, keys, values);
+    g_string_free(prompt, TRUE);
     const char *text_keys[] = {"parameters", NULL};
     const char *text_values[] = {params, NULL};
     ok = aigc_png_write_grid(path, images, n, cols, 1, text_keys, text_values, error);
@@ -343,20 +443,24 @@ static gboolean save(Run *r, gboolean final, GError **error)
     use_average(r, TRUE); /* the writer borrows the averaged values until the write below */
     gboolean ok = aigc_diffusion_save(r->model, w, p->save_dtype, error);
     if (ok) {
-        aigc_safetensors_writer_set_metadata(w, "title",
-                                             p->title ? p->title : "Diffusion · Fashion-MNIST");
-        aigc_safetensors_writer_set_metadata(w, "data",
-                                             "Fashion-MNIST (Debian dataset-fashion-mnist; "
-                                             "Expat, © 2017 Zalando SE)");
+        aigc_safetensors_writer_set_metadata(
+            w, "title",
+            p->title ? p->title : r->emoji ? "Diffusion · Emoji" : "Diffusion · Fashion-MNIST");
+        aigc_safetensors_writer_set_metadata(
+            w, "data",
+            r->emoji ? "Noto Emoji images from npm emoji-datasource-google (images Apache-2.0, "
+                       "data MIT), 32×32 on white, text: each emoji's name"
+                     : "Fashion-MNIST (Debian dataset-fashion-mnist; Expat, © 2017 Zalando SE)");
         char lr[G_ASCII_DTOSTR_BUF_SIZE], ema[G_ASCII_DTOSTR_BUF_SIZE];
         g_ascii_formatd(lr, sizeof lr, "%g", p->lr);
         g_ascii_formatd(ema, sizeof ema, "%g", p->ema_decay);
         g_autofree char *training = g_strdup_printf(
-            "{\"data\": \"fashion-mnist\", \"train_images\": %d, \"steps\": %" G_GINT64_FORMAT
+            "{\"data\": \"%s\", \"train_images\": %d, \"steps\": %" G_GINT64_FORMAT
             ", \"batch_size\": %d, \"lr\": %s, \"ema_decay\": %s, \"flip\": %s, \"seed\": "
             "%" G_GUINT64_FORMAT ", \"seconds\": %.1f, \"threads\": %d, \"train_loss\": %.5f, "
             "\"finished\": %s}",
-            r->n_train, r->step, p->batch_size, lr, ema, p->flip ? "true" : "false", p->seed,
+            r->emoji ? "emoji" : "fashion-mnist", r->n_train, r->step, p->batch_size, lr, ema,
+            !r->emoji && p->flip ? "true" : "false", p->seed,
             elapsed(r), aigc_threads_get(), mean_loss(r), final ? "true" : "false");
         aigc_safetensors_writer_set_metadata(w, "training", training);
         if (p->command_line)
@@ -420,6 +524,10 @@ static void run_free(Run *r)
     aigc_optimizer_free(r->opt);
     aigc_diffusion_free(r->model);
     aigc_fashion_mnist_clear(&r->train);
+    aigc_emoji_set_free(r->emoji_set);
+    if (r->vocab)
+        g_ptr_array_unref(r->vocab);
+    g_free(r->words);
     g_free(r->order);
     g_free(r->samples_path);
 }
@@ -433,11 +541,27 @@ static char *format_duration(double seconds)
     return g_strdup_printf("%" G_GINT64_FORMAT "m%02" G_GINT64_FORMAT "s", s / 60, s % 60);
 }
 
-static gboolean check_data(AigcDiffusionTrainParams *p, GError **error)
+static gboolean check_data(Run *r, GError **error)
 {
-    const AigcDiffusionConfig *c = &p->config;
+    const AigcDiffusionConfig *c = &r->p->config;
     const char *fault = NULL;
-    if (c->image_size != AIGC_FASHION_MNIST_SIDE)
+    g_autofree char *owned = NULL;
+    if (r->emoji) {
+        if (c->image_size != r->emoji_set->size)
+            fault = owned = g_strdup_printf("the emoji are %d×%d: image_size must be %d",
+                                            r->emoji_set->size, r->emoji_set->size,
+                                            r->emoji_set->size);
+        else if (c->channels != 3)
+            fault = "the emoji are in colour: channels must be 3";
+        else if (c->text_len < 1)
+            fault = "the emoji model reads their names: text_len must be at least 1";
+        else if (c->n_classes != (int)r->vocab->len)
+            fault = owned = g_strdup_printf("the emoji names have %u words: n_classes (the "
+                                            "vocabulary) must be %u",
+                                            r->vocab->len, r->vocab->len);
+    } else if (c->text_len > 0)
+        fault = "Fashion-MNIST is drawn by class: text_len must be 0";
+    else if (c->image_size != AIGC_FASHION_MNIST_SIDE)
         fault = "Fashion-MNIST images are 28×28: image_size must be 28";
     else if (c->channels != 1)
         fault = "Fashion-MNIST images are gray: channels must be 1";
@@ -455,25 +579,50 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
     AigcDiffusionTrainParams *p = data;
     Run r = {.p = p, .job = job, .t_start = g_get_monotonic_time(), .order_epoch = -1};
     gboolean ok = FALSE;
-    const int B = p->batch_size, S = AIGC_FASHION_MNIST_SIDE;
-    g_autofree float *images = g_new(float, (gsize)B *S *S);
-    g_autofree gint32 *labels = g_new(gint32, B);
+    const int B = p->batch_size;
+    g_autofree float *images = NULL;
+    g_autofree gint32 *labels = NULL;
     g_autoptr(AigcCtx) ctx = aigc_ctx_new();
     g_autofree char *ckpt = NULL;
     g_autofree char *csv_path = g_strconcat(p->output, ".csv", NULL);
 
-    aigc_job_report_progress(job, 0, "reading Fashion-MNIST");
-    if (!aigc_fashion_mnist_load(p->data_dir, TRUE, &r.train, error))
+    r.emoji = p->data && strcmp(p->data, "emoji") == 0;
+    if (p->data && !r.emoji && strcmp(p->data, "fashion") != 0) {
+        g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID,
+                    "the diffusion model learns --data fashion or emoji, not “%s”", p->data);
         goto out;
-    r.n_train = p->limit_train > 0 ? (int)MIN(p->limit_train, r.train.n) : r.train.n;
+    }
+    if (r.emoji) {
+        aigc_job_report_progress(job, 0, "reading the emoji");
+        g_autofree char *path = p->data_dir ? g_strdup(p->data_dir) : aigc_emoji_default_path();
+        if (!(r.emoji_set = aigc_emoji_set_load(path, error))) {
+            g_prefix_error(error, "(make it with data/image/prepare-emoji.py) ");
+            goto out;
+        }
+        r.n_train = p->limit_train > 0 ? (int)MIN(p->limit_train, r.emoji_set->n)
+                                       : r.emoji_set->n;
+        build_vocab(&r);
+    } else {
+        aigc_job_report_progress(job, 0, "reading Fashion-MNIST");
+        if (!aigc_fashion_mnist_load(p->data_dir, TRUE, &r.train, error))
+            goto out;
+        r.n_train = p->limit_train > 0 ? (int)MIN(p->limit_train, r.train.n) : r.train.n;
+    }
     r.order = g_new(int, r.n_train);
 
     ckpt = ckpt_path(&r);
     if (p->resume && g_file_test(ckpt, G_FILE_TEST_EXISTS)) {
-        if (!resume(&r, error) || !check_data(p, error))
+        if (!resume(&r, error) || !check_data(&r, error))
             goto out;
     } else {
-        if (!aigc_diffusion_config_validate(&p->config, error) || !check_data(p, error))
+        if (r.emoji) { /* the emoji's shape and vocabulary; the rest as set */
+            p->config.image_size = r.emoji_set->size;
+            p->config.channels = 3;
+            p->config.n_classes = (int)r.vocab->len;
+            if (p->config.text_len == 0)
+                p->config.text_len = 8;
+        }
+        if (!aigc_diffusion_config_validate(&p->config, error) || !check_data(&r, error))
             goto out;
         r.model = aigc_diffusion_new(&p->config);
         AigcRng seed_rng;
@@ -482,8 +631,15 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
         aigc_diffusion_init_weights(r.model, &init_rng);
         make_optimizer(&r);
     }
-    name_classes(r.model);
+    if (r.emoji && !encode_names(&r, error))
+        goto out;
+    name_classes(&r, r.model);
     const gboolean conditional = aigc_diffusion_get_config(r.model)->n_classes > 0;
+    {
+        const AigcDiffusionConfig *mc = aigc_diffusion_get_config(r.model);
+        images = g_new(float, (gsize)B * mc->channels * mc->image_size * mc->image_size);
+        labels = g_new(gint32, (gsize)B * MAX(mc->text_len, 1));
+    }
     aigc_rng_init(&r.rng, p->seed);
     AigcRng noise_base = aigc_rng_fork(&r.rng, STREAM_NOISE);
     AigcRng dropout_base = aigc_rng_fork(&r.rng, STREAM_DROPOUT);

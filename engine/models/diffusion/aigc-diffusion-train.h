@@ -18,7 +18,10 @@
 G_BEGIN_DECLS
 
 typedef struct {
-    char *data_dir;     /* (nullable) Fashion-MNIST folder; NULL = AIGC_FASHION_MNIST_DIR */
+    char *data;         /* "fashion" (class-conditional) or "emoji" (text-conditional on each
+                         * emoji's name); (nullable) = fashion */
+    char *data_dir;     /* (nullable) Fashion-MNIST folder (NULL = AIGC_FASHION_MNIST_DIR), or
+                         * the emoji set file (NULL = aigc_emoji_default_path()) */
     char *output;       /* the model file; its checkpoint is OUTPUT.ckpt, its log OUTPUT.csv,
                          * its sample grids STEM.step-NNNNNNN.png (STEM: OUTPUT without
                          * .safetensors) */
@@ -33,7 +36,8 @@ typedef struct {
     float grad_clip;     /* global gradient-norm limit; 0 = off */
     float ema_decay;     /* of the weight average (with warm-up); 0 = no average */
     float p_uncond;      /* probability of training a sample with the null class */
-    gboolean flip;       /* random horizontal flips of training images */
+    gboolean flip;       /* random horizontal flips of training images (Fashion-MNIST only:
+                          * emoji hold text and arrows) */
     gint64 sample_every; /* steps between sample grids; 0 = only at the end */
     int sample_steps;    /* DDIM steps of a grid */
     int sample_columns;  /* images per class (row) in a grid */

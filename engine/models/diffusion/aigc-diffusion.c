@@ -108,6 +108,10 @@ gboolean aigc_diffusion_config_validate(const AigcDiffusionConfig *c, GError **e
         fault = g_strdup("dropout must be in [0, 1)");
     else if (c->n_classes < 0 || c->n_classes > 100000)
         fault = g_strdup("n_classes must be 0 … 100000");
+    else if (c->text_len < 0 || c->text_len > AIGC_DIFFUSION_MAX_TEXT_LEN)
+        fault = g_strdup_printf("text_len must be 0 … %d", AIGC_DIFFUSION_MAX_TEXT_LEN);
+    else if (c->text_len > 0 && c->n_classes == 0)
+        fault = g_strdup("a text model needs its vocabulary: n_classes words");
     else if (c->schedule != AIGC_BETA_COSINE && c->schedule != AIGC_BETA_LINEAR)
         fault = g_strdup("schedule must be cosine or linear");
     else if (c->n_timesteps < 10 || c->n_timesteps > 10000)
@@ -165,6 +169,7 @@ gboolean aigc_diffusion_config_set(AigcDiffusionConfig *c, const char *key, cons
         {"n_heads", &c->n_heads},
         {"norm_groups", &c->norm_groups},
         {"n_classes", &c->n_classes},
+        {"text_len", &c->text_len},
         {"n_timesteps", &c->n_timesteps},
     };
     char *end = NULL;
@@ -214,7 +219,7 @@ gboolean aigc_diffusion_config_set(AigcDiffusionConfig *c, const char *key, cons
     }
     g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID,
                 "unknown diffusion setting “%s” (image_size, channels, ch, ch_mult, n_res_blocks, "
-                "n_heads, norm_groups, dropout, n_classes, schedule, n_timesteps)",
+                "n_heads, norm_groups, dropout, n_classes, text_len, schedule, n_timesteps)",
                 key);
     return FALSE;
 }
@@ -229,10 +234,10 @@ char *aigc_diffusion_config_to_json(const AigcDiffusionConfig *c)
     char *json = g_strdup_printf(
         "{\"image_size\": %d, \"channels\": %d, \"ch\": %d, \"ch_mult\": [%s], "
         "\"n_res_blocks\": %d, \"n_heads\": %d, \"norm_groups\": %d, \"dropout\": %s, "
-        "\"n_classes\": %d, \"schedule\": \"%s\", \"n_timesteps\": %d, \"prediction\": "
-        "\"epsilon\"}",
+        "\"n_classes\": %d, \"text_len\": %d, \"schedule\": \"%s\", \"n_timesteps\": %d, "
+        "\"prediction\": \"epsilon\"}",
         c->image_size, c->channels, c->ch, mult->str, c->n_res_blocks, c->n_heads, c->norm_groups,
-        dropout, c->n_classes, aigc_beta_schedule_name(c->schedule), c->n_timesteps);
+        dropout, c->n_classes, c->text_len, aigc_beta_schedule_name(c->schedule), c->n_timesteps);
     g_string_free(mult, TRUE);
     return json;
 }
@@ -277,6 +282,9 @@ gboolean aigc_diffusion_config_from_json(AigcDiffusionConfig *c, const char *jso
         !json_int(o, "norm_groups", &c->norm_groups, error) ||
         !json_int(o, "n_classes", &c->n_classes, error) ||
         !json_int(o, "n_timesteps", &c->n_timesteps, error))
+        return FALSE;
+    /* text_len came later: files without it are class models */
+    if (json_object_has_member(o, "text_len") && !json_int(o, "text_len", &c->text_len, error))
         return FALSE;
     JsonNode *mult = json_object_get_member(o, "ch_mult");
     if (!mult || !JSON_NODE_HOLDS_ARRAY(mult))
@@ -565,6 +573,69 @@ int aigc_diffusion_find_class(AigcDiffusion *m, const char *name, GError **error
     return -1;
 }
 
+/* ---- text ---- */
+
+GStrv aigc_diffusion_text_words(const char *text)
+{
+    GPtrArray *words = g_ptr_array_new();
+    GString *w = g_string_new(NULL);
+    for (const char *p = text ? text : "";; p = g_utf8_next_char(p)) {
+        gunichar u = *p ? g_utf8_get_char_validated(p, -1) : 0;
+        if (u != (gunichar)-1 && u != (gunichar)-2 && u && g_unichar_isalnum(u)) {
+            g_string_append_unichar(w, g_unichar_tolower(u));
+        } else if (w->len) {
+            g_ptr_array_add(words, g_strdup(w->str));
+            g_string_truncate(w, 0);
+        }
+        if (!*p || u == (gunichar)-1 || u == (gunichar)-2) {
+            if (*p) /* invalid UTF-8: skip the byte */
+                continue;
+            break;
+        }
+    }
+    g_string_free(w, TRUE);
+    g_ptr_array_add(words, NULL);
+    return (GStrv)g_ptr_array_free(words, FALSE);
+}
+
+int aigc_diffusion_encode_text(AigcDiffusion *m, const char *text, gint32 *ids, char **unknown,
+                               GError **error)
+{
+    const AigcDiffusionConfig *c = &m->config;
+    const int T = MAX(c->text_len, 1);
+    for (int j = 0; j < T; j++)
+        ids[j] = AIGC_DIFFUSION_NULL_CLASS;
+    g_auto(GStrv) words = aigc_diffusion_text_words(text);
+    GString *missing = g_string_new(NULL);
+    int n = 0;
+    for (int i = 0; words[i]; i++) {
+        int k = -1;
+        for (int v = 0; v < c->n_classes && k < 0; v++)
+            if (strcmp(m->class_names[v], words[i]) == 0)
+                k = v;
+        if (k < 0)
+            g_string_append_printf(missing, "%s%s", missing->len ? " " : "", words[i]);
+        else if (n < T)
+            ids[n++] = k;
+    }
+    if (unknown)
+        *unknown = g_strdup(missing->str);
+    if (n == 0) {
+        GString *some = g_string_new(NULL);
+        for (int v = 0; v < MIN(c->n_classes, 12); v++)
+            g_string_append_printf(some, "%s%s", v ? ", " : "", m->class_names[v]);
+        g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_NOT_FOUND,
+                    missing->len ? "none of the words “%s” is known to the model (it knows %d "
+                                   "words, e.g. %s)"
+                                 : "%sthe prompt is empty: describe the image in words the model "
+                                   "knows (%d, e.g. %s)",
+                    missing->str, c->n_classes, some->str);
+        g_string_free(some, TRUE);
+    }
+    g_string_free(missing, TRUE);
+    return n;
+}
+
 /* ---- forward ---- */
 
 /* The fused group norm + SiLU of aigc-diffusion-ops.h. */
@@ -622,7 +693,30 @@ AigcTensor *aigc_diffusion_forward(AigcCtx *ctx, AigcDiffusion *m, AigcTensor *x
     AigcTensor *emb = aigc_timestep_embedding(ctx, t, N, c->ch, 10000.0f);
     emb = aigc_linear(ctx, emb, m->time1_w, m->time1_b);
     emb = aigc_linear(ctx, aigc_silu(ctx, emb), m->time2_w, m->time2_b); /* (N, E) */
-    if (K > 0) {
+    if (K > 0 && c->text_len > 0) {
+        /* The mean of the words' embeddings (the null embedding when there is no word): a
+         * bag-of-words weight matrix (N, K + 1) times the table. */
+        const int T = c->text_len;
+        AigcTensor *bag = aigc_tensor_zeros(ctx, 2, (gint64[]){N, K + 1});
+        for (int n = 0; n < N; n++) {
+            int count = 0;
+            for (int j = 0; classes && j < T; j++) {
+                gint32 k = classes[(gsize)n * T + j];
+                g_return_val_if_fail(k == AIGC_DIFFUSION_NULL_CLASS || (k >= 0 && k < K), NULL);
+                count += k != AIGC_DIFFUSION_NULL_CLASS;
+            }
+            if (count == 0) {
+                bag->data[(gsize)n * (K + 1) + K] = 1.0f;
+                continue;
+            }
+            for (int j = 0; j < T; j++) {
+                gint32 k = classes[(gsize)n * T + j];
+                if (k != AIGC_DIFFUSION_NULL_CLASS)
+                    bag->data[(gsize)n * (K + 1) + k] += 1.0f / count;
+            }
+        }
+        emb = aigc_add(ctx, emb, aigc_matmul(ctx, bag, m->class_embed, FALSE, FALSE));
+    } else if (K > 0) {
         gint32 *ids = aigc_ctx_alloc(ctx, (gsize)MAX(N, 1) * sizeof(gint32));
         for (int n = 0; n < N; n++) {
             gint32 k = classes ? classes[n] : AIGC_DIFFUSION_NULL_CLASS;

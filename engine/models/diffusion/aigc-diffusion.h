@@ -50,6 +50,7 @@ G_BEGIN_DECLS
 #define AIGC_DIFFUSION_MAX_LEVELS 4
 /* In a class array: no class (the unconditional prediction). */
 #define AIGC_DIFFUSION_NULL_CLASS (-1)
+#define AIGC_DIFFUSION_MAX_TEXT_LEN 16
 
 typedef enum {
     AIGC_BETA_COSINE,
@@ -66,7 +67,10 @@ typedef struct {
     int n_heads;     /* self-attention heads at the lowest resolution (4); 0 = no attention */
     int norm_groups; /* group-norm groups; divides every width (8) */
     float dropout;   /* in the residual blocks, training only (0.1) */
-    int n_classes;   /* class conditioning (10); 0 = unconditional */
+    int n_classes;   /* class conditioning (10); 0 = unconditional. With text_len > 0 these
+                      * "classes" are the words of a vocabulary (the class names) */
+    int text_len;    /* text conditioning: each sample's condition is up to text_len words
+                      * (0 = one class per sample); their embeddings are averaged */
     AigcBetaSchedule schedule; /* (cosine) */
     int n_timesteps;           /* T (1000) */
 } AigcDiffusionConfig;
@@ -76,8 +80,8 @@ AigcDiffusionConfig aigc_diffusion_default_config(void);
  * widths, groups, heads and levels do not fit together. */
 gboolean aigc_diffusion_config_validate(const AigcDiffusionConfig *config, GError **error);
 /* Sets a field from "key=value" text: image_size, channels, ch, ch_mult (e.g. "1,2,4", which
- * also sets n_levels), n_res_blocks, n_heads, norm_groups, dropout, n_classes, schedule
- * (cosine, linear), n_timesteps. FALSE + error for unknown keys or bad values. */
+ * also sets n_levels), n_res_blocks, n_heads, norm_groups, dropout, n_classes, text_len,
+ * schedule (cosine, linear), n_timesteps. FALSE + error for unknown keys or bad values. */
 gboolean aigc_diffusion_config_set(AigcDiffusionConfig *config, const char *key, const char *value,
                                    GError **error);
 /* (transfer full) */
@@ -114,6 +118,16 @@ const char *aigc_diffusion_get_class_name(AigcDiffusion *model, int i_class);
  * listing the known names when there is none (or the model is unconditional). */
 int aigc_diffusion_find_class(AigcDiffusion *model, const char *name, GError **error);
 
+/* The words of a text for a text model: lower-cased runs of letters and digits, each looked up in
+ * the vocabulary (the class names); unknown words are skipped (listed in *unknown, nullable,
+ * space-separated) and at most text_len kept. ids gets text_len entries, padded with
+ * AIGC_DIFFUSION_NULL_CLASS. Returns the number of known words; 0 + error naming some known
+ * words when none is known (an empty text included). */
+int aigc_diffusion_encode_text(AigcDiffusion *model, const char *text, gint32 *ids,
+                               char **unknown, GError **error);
+/* The same splitting into words, for building a vocabulary: (transfer full) NULL-terminated. */
+GStrv aigc_diffusion_text_words(const char *text);
+
 /* ---- the noise schedule ---- */
 
 /* (transfer none) ᾱ_t for t = 0 … n_timesteps − 1, in float64. */
@@ -126,8 +140,10 @@ void aigc_beta_schedule_alphas_cumprod(AigcBetaSchedule schedule, int n_timestep
 
 /* ε̂ (N, channels, S, S) for x_t (N, channels, S, S) at timesteps t (N, may be fractional) and
  * classes (N) in 0 … n_classes − 1 or AIGC_DIFFUSION_NULL_CLASS (nullable: all null; ignored
- * when the model is unconditional). Differentiable; dropout follows the context's training
- * mode. Classes outside that range are a programmer error. */
+ * when the model is unconditional) — for a text model (text_len > 0), N × text_len word ids,
+ * each row padded with AIGC_DIFFUSION_NULL_CLASS (a row of only those is the null condition).
+ * Differentiable; dropout follows the context's training mode. Classes outside that range are
+ * a programmer error. */
 AigcTensor *aigc_diffusion_forward(AigcCtx *ctx, AigcDiffusion *model, AigcTensor *x,
                                    const float *t, const gint32 *classes);
 

@@ -870,6 +870,130 @@ static void test_train_job(void)
     g_clear_error(&error);
 }
 
+/* Text conditioning: words looked up in the vocabulary (case, punctuation and unknown words
+ * handled), the mean of their embeddings as the condition — so the gradient reaches exactly the
+ * rows of the words used — and the null condition for a row without words. */
+static void test_text(void)
+{
+    AigcDiffusionConfig c = tiny_config();
+    c.n_classes = 5;
+    c.text_len = 3;
+    g_assert_true(aigc_diffusion_config_validate(&c, NULL));
+    g_autofree char *json = aigc_diffusion_config_to_json(&c);
+    AigcDiffusionConfig back;
+    g_assert_true(aigc_diffusion_config_from_json(&back, json, NULL));
+    g_assert_cmpint(back.text_len, ==, 3);
+    AigcDiffusionConfig bad = c;
+    bad.n_classes = 0;
+    g_assert_false(aigc_diffusion_config_validate(&bad, NULL));
+    g_autoptr(AigcDiffusion) m = aigc_diffusion_new(&c);
+    const char *vocab[] = {"apple", "face", "green", "red", "smiling", NULL};
+    aigc_diffusion_set_class_names(m, vocab);
+    AigcRng rng;
+    aigc_rng_init(&rng, 3);
+    /* random weights everywhere (DDPM's zero-initialised output layers would stop gradients) */
+    AigcParams *all = aigc_diffusion_get_params(m);
+    for (guint i = 0; i < aigc_params_get_n(all); i++) {
+        AigcTensor *w = aigc_params_get(all, i);
+        aigc_rng_fill_uniform(&rng, w->data, w->n_elements, -0.3f, 0.3f);
+    }
+
+    gint32 ids[6];
+    g_autofree char *unknown = NULL;
+    g_assert_cmpint(aigc_diffusion_encode_text(m, "Red, shiny APPLE!", ids, &unknown, NULL), ==, 2);
+    g_assert_cmpint(ids[0], ==, 3);
+    g_assert_cmpint(ids[1], ==, 0);
+    g_assert_cmpint(ids[2], ==, AIGC_DIFFUSION_NULL_CLASS);
+    g_assert_cmpstr(unknown, ==, "shiny");
+    /* at most text_len words */
+    g_assert_cmpint(aigc_diffusion_encode_text(m, "red green red apple face", ids, NULL, NULL), ==,
+                    3);
+    GError *error = NULL;
+    g_assert_cmpint(aigc_diffusion_encode_text(m, "purple banana", ids, NULL, &error), ==, 0);
+    g_assert_nonnull(strstr(error->message, "purple banana"));
+    g_clear_error(&error);
+    g_assert_cmpint(aigc_diffusion_encode_text(m, "  \xff ", ids, NULL, &error), ==, 0);
+    g_assert_nonnull(strstr(error->message, "empty"));
+    g_clear_error(&error);
+    g_auto(GStrv) words = aigc_diffusion_text_words("Grinning face—with big eyes (1F603)");
+    g_assert_cmpuint(g_strv_length(words), ==, 6);
+    g_assert_cmpstr(words[5], ==, "1f603");
+
+    /* The loss's gradient reaches the rows of "red" and "apple" and the null row, no others. */
+    const gint64 P = (gint64)c.channels * c.image_size * c.image_size;
+    g_autofree float *x0 = g_new(float, 2 * P);
+    aigc_rng_fill_uniform(&rng, x0, 2 * P, -1, 1);
+    gint32 cond[6] = {3, 0, AIGC_DIFFUSION_NULL_CLASS, AIGC_DIFFUSION_NULL_CLASS,
+                      AIGC_DIFFUSION_NULL_CLASS, AIGC_DIFFUSION_NULL_CLASS};
+    AigcParams *params = aigc_diffusion_get_params(m);
+    AigcTensor *table = aigc_params_find(params, "class_embed.weight");
+    g_assert_nonnull(table);
+    g_assert_cmpint(table->shape[0], ==, 6);
+    g_autoptr(AigcCtx) ctx = aigc_ctx_new();
+    aigc_params_zero_grad(params);
+    AigcTensor *loss = aigc_diffusion_loss(ctx, m, x0, cond, 2, 0.0f, &rng, NULL);
+    aigc_ctx_backward(ctx, loss);
+    const gint64 E = table->shape[1];
+    for (int row = 0; row < 6; row++) {
+        double g = 0;
+        for (gint64 e = 0; e < E; e++)
+            g += fabs(table->grad[row * E + e]);
+        if (row == 0 || row == 3 || row == 5)
+            g_assert_cmpfloat(g, >, 0);
+        else
+            g_assert_cmpfloat(g, ==, 0);
+    }
+    /* the sampler takes text conditions too, with guidance */
+    AigcDiffusionSampleParams sp = aigc_diffusion_sample_default_params();
+    sp.steps = 2;
+    g_autofree float *out = g_new(float, 2 * P);
+    g_assert_true(aigc_diffusion_sample(m, &sp, cond, 2, out, NULL, NULL));
+    for (gint64 i = 0; i < 2 * P; i++)
+        g_assert_true(isfinite(out[i]));
+    cond[1] = 5; /* out of the vocabulary */
+    g_assert_false(aigc_diffusion_sample(m, &sp, cond, 2, out, NULL, &error));
+    g_clear_error(&error);
+}
+
+/* The emoji: a text model of their names trains on the committed 16-emoji sample, its grid has
+ * one row per prompt, and its vocabulary is the words of the names. */
+static void test_train_emoji(void)
+{
+    g_autofree char *out = g_build_filename(dir, "emoji.safetensors", NULL);
+    AigcDiffusionTrainParams *p = small_run(out, 2);
+    g_free(p->data);
+    p->data = g_strdup("emoji");
+    g_free(p->data_dir);
+    p->data_dir = g_test_build_filename(G_TEST_DIST, "data", "emoji-sample",
+                                        "emoji-sample.safetensors", NULL);
+    g_assert_true(aigc_diffusion_train_params_set(p, "ch_mult", "1,2", NULL));
+    g_assert_true(aigc_diffusion_train_params_set(p, "sample_every", "0", NULL));
+    g_autoptr(AigcJob) job = aigc_diffusion_train_job_new(p);
+    g_assert_cmpint(run_job(job, FALSE), ==, AIGC_JOB_SUCCEEDED);
+    AigcDiffusionTrainResult *r = aigc_job_get_result(job);
+    g_autoptr(GHashTable) text = NULL;
+    g_autoptr(AigcImage) grid = aigc_png_read(r->samples_path, NULL, &text, NULL);
+    g_assert_nonnull(grid);
+    g_assert_cmpint(grid->channels, >=, 3); /* colour */
+    g_assert_cmpint(grid->height, >, 8 * 32);
+    g_assert_nonnull(strstr(g_hash_table_lookup(text, "parameters"), "one row per prompt: "));
+    GError *error = NULL;
+    g_autoptr(AigcDiffusion) m = aigc_diffusion_load_file(out, &error);
+    g_assert_no_error(error);
+    const AigcDiffusionConfig *c = aigc_diffusion_get_config(m);
+    g_assert_cmpint(c->text_len, ==, 8);
+    g_assert_cmpint(c->channels, ==, 3);
+    g_assert_cmpint(c->image_size, ==, 32);
+    gint32 ids[8];
+    g_assert_cmpint(aigc_diffusion_encode_text(m, "grinning face", ids, NULL, NULL), ==, 2);
+    /* Fashion-MNIST cannot feed a text model */
+    AigcDiffusionTrainParams *q = small_run(out, 1);
+    g_assert_true(aigc_diffusion_train_params_set(q, "text_len", "4", NULL));
+    g_autoptr(AigcJob) bad = aigc_diffusion_train_job_new(q);
+    g_assert_cmpint(run_job(bad, FALSE), ==, AIGC_JOB_FAILED);
+    g_assert_nonnull(strstr(aigc_job_get_error(bad)->message, "text_len"));
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -891,6 +1015,8 @@ int main(int argc, char **argv)
     g_test_add_func("/models/diffusion/sample/eval", test_eval_sample);
     g_test_add_func("/models/diffusion/save-load", test_save_load);
     g_test_add_func("/models/diffusion/train-job", test_train_job);
+    g_test_add_func("/models/diffusion/text", test_text);
+    g_test_add_func("/models/diffusion/train-emoji", test_train_emoji);
     int status = g_test_run();
     g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
     const char *name;
