@@ -44,6 +44,7 @@ struct _AigcScenePanel {
     AigcJobHandle *train; /* the running training */
     AigcJobHandle *view;  /* the running view job */
     gboolean view_pending, pending_coarse;
+    gboolean view_on_map; /* a view asked for while the page was not shown */
     guint still_id;       /* the full-resolution render after a move */
     gboolean dragging;
     double drag_x, drag_y;
@@ -159,6 +160,12 @@ static void request_view(AigcScenePanel *self, gboolean coarse)
 {
     if (!self->scene || self->train)
         return;
+    /* Nothing is rendered for a page nobody sees (every window has a Scene panel): the view is
+     * drawn when the page is shown. */
+    if (!gtk_widget_get_mapped(GTK_WIDGET(self))) {
+        self->view_on_map = TRUE;
+        return;
+    }
     if (self->view) {
         self->view_pending = TRUE;
         self->pending_coarse = coarse;
@@ -177,6 +184,14 @@ static void request_view(AigcScenePanel *self, gboolean coarse)
     self->view = g_object_ref(aigc_engine_bridge_submit(bridge, job, _("Rendering the view"),
                                                         "scene-view"));
     g_signal_connect_object(self->view, "done", G_CALLBACK(on_view_done), self, 0);
+}
+
+static void on_map(AigcScenePanel *self)
+{
+    if (self->view_on_map) {
+        self->view_on_map = FALSE;
+        request_view(self, FALSE);
+    }
 }
 
 static gboolean on_still(gpointer data)
@@ -761,6 +776,7 @@ static void aigc_scene_panel_init(AigcScenePanel *self)
     aigc_pixel_view_set_smooth(self->viewport, TRUE);
     aigc_line_plot_set_axes(self->psnr_plot, _("s"), _("dB"), 10, 30);
     aigc_line_plot_set_target(self->psnr_plot, 25.0, _("25 dB"));
+    g_signal_connect(self, "map", G_CALLBACK(on_map), NULL);
     GtkGesture *drag = gtk_gesture_drag_new();
     g_signal_connect(drag, "drag-begin", G_CALLBACK(on_drag_begin), self);
     g_signal_connect(drag, "drag-update", G_CALLBACK(on_drag_update), self);
