@@ -104,7 +104,9 @@ static gboolean check_signature(const guint8 *d, gsize n, const char *label, GEr
         FORMAT_ERROR(error, label, "this is a Git LFS pointer file, not the weights themselves");
         return FALSE;
     }
-    if (n >= 2 && d[0] == 0x80 && d[1] >= 2 && d[1] <= 5) {
+    /* A pickle starts 0x80 0x02…0x05; so does a safetensors file whose header is 0x280, 0x380,
+     * 0x480 or 0x580 bytes long, but its header then opens with '{'. */
+    if (n >= 2 && d[0] == 0x80 && d[1] >= 2 && d[1] <= 5 && !(n > 8 && d[8] == '{')) {
         FORMAT_ERROR(error, label,
                      "this is a Python pickle (a PyTorch .pt/.bin checkpoint), not safetensors; "
                      "pickles can run code and are never loaded");

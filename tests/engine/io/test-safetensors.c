@@ -102,6 +102,28 @@ static const BadCase bad_cases[] = {
      "ZIP archive"},
 };
 
+/* Headers 0x280, 0x380, 0x480 and 0x580 bytes long start the file like a pickle (0x80, 2…5)
+ * and must still load. */
+static void test_pickle_like_length(void)
+{
+    for (guint64 len = 0x280; len <= 0x580; len += 0x100) {
+        GByteArray *a = g_byte_array_new();
+        for (int i = 0; i < 8; i++) {
+            guint8 b = (guint8)(len >> (8 * i));
+            g_byte_array_append(a, &b, 1);
+        }
+        const char *json = "{\"__metadata__\":{\"k\":\"v\"}}";
+        g_byte_array_append(a, (const guint8 *)json, strlen(json));
+        for (gsize i = strlen(json); i < len; i++)
+            g_byte_array_append(a, (const guint8 *)" ", 1);
+        g_autoptr(GBytes) bytes = g_byte_array_free_to_bytes(a);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(AigcSafetensors) st = aigc_safetensors_new_from_bytes(bytes, "padded", &error);
+        g_assert_no_error(error);
+        g_assert_cmpstr(aigc_safetensors_get_metadata(st, "k"), ==, "v");
+    }
+}
+
 /* Builds the bytes of one case. */
 static GBytes *make_case(const BadCase *c)
 {
@@ -340,6 +362,7 @@ int main(int argc, char **argv)
                                                 bad_cases[i].name);
         g_test_add_data_func(path, &bad_cases[i], test_malformed);
     }
+    g_test_add_func("/engine/io/safetensors/pickle-like-length", test_pickle_like_length);
     g_test_add_func("/engine/io/safetensors/roundtrip", test_roundtrip);
     g_test_add_func("/engine/io/safetensors/write-cancel", test_write_cancel_leaves_nothing);
     g_test_add_func("/engine/io/safetensors/write-missing-folder", test_write_to_missing_folder);
