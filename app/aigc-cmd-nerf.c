@@ -37,10 +37,13 @@ static int nerf_train(int argc, char **argv)
         {"output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Scene file to write", "SCENE"},
         {"steps", 0, 0, G_OPTION_ARG_INT64, &steps, "Optimisation steps (default 2500)", "N"},
         {"set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sets,
-         "key=value: steps, eval_every, val_views, preview_every, checkpoint_every, seed, lr_grid, "
-         "lr_mlp, "
+         "key=value: model (hashgrid|pe), steps, eval_every, val_views, preview_every, "
+         "checkpoint_every, seed, background (white|black); hash grid: lr_grid, lr_mlp, "
          "samples_per_step, levels, features, log2_table, base_res, finest_res, density_hidden, "
-         "colour_hidden, occupancy_res, n_steps, background (white|black), dtype (f16|f32)",
+         "colour_hidden, occupancy_res, n_steps, dtype (f16|f32); model=pe (the original "
+         "positional-encoding NeRF): depth, width, skip, colour_width, pos_freqs, dir_freqs, "
+         "density (softplus|relu), n_coarse, n_fine, rays_per_step, lr, lr_final, decay_steps, "
+         "coarse_weight",
          "KEY=VALUE"},
         {"resume", 0, 0, G_OPTION_ARG_NONE, &resume, "Continue from SCENE.ckpt", NULL},
         {"title", 0, 0, G_OPTION_ARG_STRING, &title, "A title shown in model lists", "TEXT"},
@@ -244,7 +247,7 @@ int aigc_cmd_eval_nerf(int argc, char **argv)
         subset.n_frames = MIN(limit, subset.n_frames);
     gint64 t0 = g_get_monotonic_time();
     double mse;
-    double psnr = aigc_nerf_eval_psnr(scene->nerf, &subset, &mse);
+    double psnr = aigc_scene_eval_psnr(scene, &subset, &mse);
     double secs = (g_get_monotonic_time() - t0) / 1e6;
     printf("views: %d\nsize: %dx%d\nmse: %.6f\nseconds: %.1f\npsnr: %.2f\n", subset.n_frames,
            test->camera.width, test->camera.height, mse, secs, psnr);

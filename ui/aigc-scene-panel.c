@@ -297,10 +297,17 @@ static void load_selected_scene(AigcScenePanel *self)
         return;
     }
     self->orbit = self->scene->view;
-    const AigcNerfConfig *c = &self->scene->nerf->config;
-    g_autofree char *text = g_strdup_printf(
-        _("NeRF · hash grid of %d levels · occupancy %d³"), c->field.grid.n_levels,
-        c->occupancy_res);
+    g_autofree char *text = NULL;
+    if (self->scene->pe) {
+        const AigcNerfPeConfig *c = &self->scene->pe->config;
+        text = g_strdup_printf(_("NeRF · positional encoding, %d layers of %d · %d + %d samples "
+                                 "per ray"),
+                               c->depth, c->width, c->n_coarse, c->n_fine);
+    } else {
+        const AigcNerfConfig *c = &self->scene->nerf->config;
+        text = g_strdup_printf(_("NeRF · hash grid of %d levels · occupancy %d³"),
+                               c->field.grid.n_levels, c->occupancy_res);
+    }
     gtk_label_set_text(self->model_info, text);
     if (!self->train)
         request_view(self, FALSE);

@@ -39,6 +39,9 @@ static const AigcModelClass builtin_classes[] = {
     {"nerf", "NeRF (hash-grid radiance field)", AIGC_MODALITY_SCENE,
      "A radiance field learnt from photos with known cameras: a multiresolution hash grid and "
      "small networks, rendered by marching rays through an occupancy grid."},
+    {"nerf-pe", "NeRF (positional encoding, the original)", AIGC_MODALITY_SCENE,
+     "The radiance field of the 2020 NeRF paper: sines and cosines of a point through a plain "
+     "MLP, coarse and importance samples along each ray; the slow, classic reference."},
     {"wavenet", "WaveNet vocoder", AIGC_MODALITY_AUDIO,
      "Gated dilated causal convolutions that write audio one μ-law sample at a time from a mel "
      "spectrogram."},

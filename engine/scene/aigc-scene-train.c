@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT
  *
  * DESIGN (files and resumption): OUTPUT.ckpt holds the scene in float32 with the trainer's state
- * (aigc_nerf_trainer_save) and "scene.train" metadata (training seconds so far, time to 25 dB,
+ * (aigc_nerf_trainer_save, or aigc_nerf_pe_trainer_save: family "nerf-checkpoint" or
+ * "nerf-pe-checkpoint") and "scene.train" metadata (training seconds so far, time to 25 dB,
  * the last validation PSNR, the command that started the run); OUTPUT is the scene to use.
  * Both are written atomically, the checkpoint first. The trainer draws every random choice
  * from its seed and step, so a resumed run continues the same sequence of batches.
@@ -29,6 +30,10 @@ AigcSceneTrainParams *aigc_scene_train_params_new(void)
     p->checkpoint_every = 250;
     p->background[0] = p->background[1] = p->background[2] = 1.0f;
     p->save_dtype = AIGC_DTYPE_F16;
+    p->model = AIGC_SCENE_MODEL_HASHGRID;
+    p->pe_config = aigc_nerf_pe_default_config();
+    p->pe_train = aigc_nerf_pe_default_train_params();
+    p->pe_train.decay_steps = 0;
     return p;
 }
 
@@ -63,6 +68,15 @@ gboolean aigc_scene_train_params_set(AigcSceneTrainParams *p, const char *key, c
         {"colour_hidden", &p->config.field.colour_hidden, 8, 256},
         {"occupancy_res", &p->config.occupancy_res, 8, 512},
         {"n_steps", &p->config.n_steps, 16, 8192},
+        {"depth", &p->pe_config.depth, 1, AIGC_NERF_PE_MAX_DEPTH},
+        {"width", &p->pe_config.width, 8, AIGC_NERF_PE_MAX_WIDTH},
+        {"skip", &p->pe_config.skip, -1, AIGC_NERF_PE_MAX_DEPTH - 2},
+        {"colour_width", &p->pe_config.colour_width, 4, AIGC_NERF_PE_MAX_WIDTH},
+        {"pos_freqs", &p->pe_config.pos_freqs, 0, AIGC_NERF_PE_MAX_FREQS},
+        {"dir_freqs", &p->pe_config.dir_freqs, 0, AIGC_NERF_PE_MAX_FREQS},
+        {"n_coarse", &p->pe_config.n_coarse, 2, AIGC_NERF_PE_MAX_SAMPLES},
+        {"n_fine", &p->pe_config.n_fine, 0, AIGC_NERF_PE_MAX_SAMPLES},
+        {"rays_per_step", &p->pe_train.rays_per_step, 1, 1 << 16},
     };
     for (guint k = 0; k < G_N_ELEMENTS(ints); k++)
         if (!strcmp(key, ints[k].key)) {
@@ -88,9 +102,41 @@ gboolean aigc_scene_train_params_set(AigcSceneTrainParams *p, const char *key, c
     if (!strcmp(key, "seed")) {
         if (!aigc_setting_parse_int(key, value, 0, G_MAXINT64, &i, error))
             return FALSE;
-        p->train.seed = (guint64)i;
+        p->train.seed = p->pe_train.seed = (guint64)i;
         return TRUE;
     }
+    if (!strcmp(key, "model")) {
+        if (!strcmp(value, "hashgrid"))
+            p->model = AIGC_SCENE_MODEL_HASHGRID;
+        else if (!strcmp(value, "pe"))
+            p->model = AIGC_SCENE_MODEL_PE;
+        else {
+            g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID,
+                        "model must be hashgrid or pe, not “%s”", value);
+            return FALSE;
+        }
+        return TRUE;
+    }
+    if (!strcmp(key, "density")) {
+        if (!strcmp(value, "softplus"))
+            p->pe_config.density = AIGC_NERF_PE_SOFTPLUS;
+        else if (!strcmp(value, "relu"))
+            p->pe_config.density = AIGC_NERF_PE_RELU;
+        else {
+            g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID,
+                        "density must be softplus or relu, not “%s”", value);
+            return FALSE;
+        }
+        return TRUE;
+    }
+    if (!strcmp(key, "lr"))
+        return aigc_setting_parse_float(key, value, 1e-7, 1.0, &p->pe_train.lr, error);
+    if (!strcmp(key, "lr_final"))
+        return aigc_setting_parse_float(key, value, 1e-8, 1.0, &p->pe_train.lr_final, error);
+    if (!strcmp(key, "coarse_weight"))
+        return aigc_setting_parse_float(key, value, 0.0, 10.0, &p->pe_train.coarse_weight, error);
+    if (!strcmp(key, "decay_steps"))
+        return aigc_setting_parse_int(key, value, 0, big, &p->pe_train.decay_steps, error);
     if (!strcmp(key, "lr_grid"))
         return aigc_setting_parse_float(key, value, 1e-6, 1.0, &p->train.lr_grid, error);
     if (!strcmp(key, "lr_mlp"))
@@ -132,8 +178,10 @@ typedef struct {
     AigcSceneTrainParams *p;
     AigcJob *job;
     AigcTransforms *train, *val;
-    AigcNerf *nerf;
+    AigcNerf *nerf;           /* model=hashgrid */
     AigcNerfTrainer *trainer;
+    AigcNerfPe *pe;           /* model=pe */
+    AigcNerfPeTrainer *pe_trainer;
     AigcOrbit orbit;
     double seconds_before; /* training seconds of earlier sittings */
     double seconds;        /* training seconds of this sitting */
@@ -151,6 +199,61 @@ static double train_seconds(Run *r)
 static char *ckpt_path(Run *r)
 {
     return g_strconcat(r->p->output, ".ckpt", NULL);
+}
+
+/* ---- the two fields behind one face ---- */
+
+static gint64 run_get_step(Run *r)
+{
+    return r->pe_trainer ? aigc_nerf_pe_trainer_get_step(r->pe_trainer)
+                         : aigc_nerf_trainer_get_step(r->trainer);
+}
+
+static void run_render(Run *r, const AigcPinhole *cam, const double c2w[16], float *rgb)
+{
+    if (r->pe)
+        aigc_nerf_pe_render(r->pe, cam, c2w, r->p->background, rgb, NULL, NULL);
+    else
+        aigc_nerf_render(r->nerf, cam, c2w, r->p->background, rgb, NULL, NULL);
+}
+
+/* One step; returns its training MSE and ray count. */
+static double run_step(Run *r, gint64 *n_rays)
+{
+    if (r->pe_trainer) {
+        AigcNerfPeStepStats stats;
+        aigc_nerf_pe_trainer_step(r->pe_trainer, r->train, &stats);
+        *n_rays = stats.n_rays;
+        return stats.mse;
+    }
+    AigcNerfStepStats stats;
+    aigc_nerf_trainer_step(r->trainer, r->train, &stats);
+    *n_rays = stats.n_rays;
+    return stats.mse;
+}
+
+static const char *checkpoint_family(AigcSceneModel model)
+{
+    return model == AIGC_SCENE_MODEL_PE ? "nerf-pe-checkpoint" : "nerf-checkpoint";
+}
+
+/* A new field and its trainer for the training views' box. */
+static gboolean run_create(Run *r, GError **error)
+{
+    AigcSceneTrainParams *p = r->p;
+    if (p->model == AIGC_SCENE_MODEL_PE) {
+        if (!(r->pe = aigc_nerf_pe_new(&p->pe_config, r->train->aabb_min, r->train->aabb_max,
+                                       error)))
+            return FALSE;
+        aigc_nerf_pe_init_weights(r->pe, p->pe_train.seed);
+        r->pe_trainer = aigc_nerf_pe_trainer_new(r->pe, &p->pe_train);
+        return TRUE;
+    }
+    if (!(r->nerf = aigc_nerf_new(&p->config, r->train->aabb_min, r->train->aabb_max, error)))
+        return FALSE;
+    aigc_nerf_init_weights(r->nerf, p->train.seed);
+    r->trainer = aigc_nerf_trainer_new(r->nerf, &p->train);
+    return TRUE;
 }
 
 static gboolean load_data(Run *r, GError **error)
@@ -196,9 +299,12 @@ static gboolean save(Run *r, gboolean finished, GError **error)
         "{\"seconds\": %.3f, \"val_psnr\": %s, \"time_to_25db\": %s}", train_seconds(r), psnr, t25);
     {
         g_autoptr(AigcSafetensorsWriter) w = aigc_safetensors_writer_new();
-        if (!aigc_nerf_save(r->nerf, w, error) || !aigc_nerf_trainer_save(r->trainer, w, error))
+        if (r->pe ? !aigc_nerf_pe_save(r->pe, w, error) ||
+                        !aigc_nerf_pe_trainer_save(r->pe_trainer, w, error)
+                  : !aigc_nerf_save(r->nerf, w, error) ||
+                        !aigc_nerf_trainer_save(r->trainer, w, error))
             return FALSE;
-        aigc_safetensors_writer_set_metadata(w, "family", "nerf-checkpoint");
+        aigc_safetensors_writer_set_metadata(w, "family", checkpoint_family(p->model));
         aigc_safetensors_writer_set_metadata(w, "scene.train", state);
         if (p->command_line)
             aigc_safetensors_writer_set_metadata(w, "train.command", p->command_line);
@@ -207,7 +313,8 @@ static gboolean save(Run *r, gboolean finished, GError **error)
             return FALSE;
     }
     g_autoptr(AigcSafetensorsWriter) w = aigc_safetensors_writer_new();
-    if (!aigc_nerf_save_as(r->nerf, w, p->save_dtype, error))
+    if (r->pe ? !aigc_nerf_pe_save(r->pe, w, error)
+              : !aigc_nerf_save_as(r->nerf, w, p->save_dtype, error))
         return FALSE;
     g_autofree char *view = aigc_orbit_to_json(&r->orbit);
     char bg[3][G_ASCII_DTOSTR_BUF_SIZE];
@@ -215,14 +322,16 @@ static gboolean save(Run *r, gboolean finished, GError **error)
         g_ascii_formatd(bg[k], sizeof bg[k], "%g", p->background[k]);
     g_autofree char *background = g_strdup_printf("[%s, %s, %s]", bg[0], bg[1], bg[2]);
     g_autofree char *title =
-        p->title ? g_strdup(p->title) : g_strdup_printf("NeRF · %s", r->data_label);
+        p->title ? g_strdup(p->title)
+                 : g_strdup_printf(r->pe ? "NeRF-PE · %s" : "NeRF · %s", r->data_label);
     g_autofree char *training = g_strdup_printf(
-        "{\"dataset\": \"%s\", \"train_views\": %d, \"val_views\": %d, \"steps\": %" G_GINT64_FORMAT
+        "{\"model\": \"%s\", \"dataset\": \"%s\", \"train_views\": %d, \"val_views\": %d, "
+        "\"steps\": %" G_GINT64_FORMAT
         ", \"seconds\": %.1f, \"val_psnr\": %s, \"time_to_25db\": %s, \"threads\": %d, "
         "\"finished\": %s}",
-        r->data_label, r->train->n_frames,
+        r->pe ? "pe" : "hashgrid", r->data_label, r->train->n_frames,
         p->val_views > 0 ? (int)MIN(p->val_views, r->val->n_frames) : r->val->n_frames,
-        aigc_nerf_trainer_get_step(r->trainer), train_seconds(r), psnr, t25, aigc_threads_get(),
+        run_get_step(r), train_seconds(r), psnr, t25, aigc_threads_get(),
         finished ? "true" : "false");
     aigc_safetensors_writer_set_metadata(w, "title", title);
     aigc_safetensors_writer_set_metadata(w, "data", r->data_label);
@@ -246,17 +355,36 @@ static gboolean resume(Run *r, GError **error)
     g_autoptr(AigcSafetensors) st = aigc_safetensors_open(path, error);
     if (!st)
         return FALSE;
-    if (g_strcmp0(aigc_safetensors_get_metadata(st, "family"), "nerf-checkpoint") != 0) {
+    const char *family = aigc_safetensors_get_metadata(st, "family");
+    AigcSceneModel other = r->p->model == AIGC_SCENE_MODEL_PE ? AIGC_SCENE_MODEL_HASHGRID
+                                                              : AIGC_SCENE_MODEL_PE;
+    if (g_strcmp0(family, checkpoint_family(other)) == 0) {
+        g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID,
+                    "%s: a checkpoint of a %s field; resume it with model=%s", path,
+                    other == AIGC_SCENE_MODEL_PE ? "positional-encoding" : "hash-grid",
+                    other == AIGC_SCENE_MODEL_PE ? "pe" : "hashgrid");
+        return FALSE;
+    }
+    if (g_strcmp0(family, checkpoint_family(r->p->model)) != 0) {
         g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_FORMAT,
                     "%s: not a training checkpoint of a radiance field", path);
         return FALSE;
     }
-    if (!(r->nerf = aigc_nerf_load(st, error)))
-        return FALSE;
-    r->p->config = r->nerf->config;
-    r->trainer = aigc_nerf_trainer_new(r->nerf, &r->p->train);
-    if (!aigc_nerf_trainer_load(r->trainer, st, error))
-        return FALSE;
+    if (r->p->model == AIGC_SCENE_MODEL_PE) {
+        if (!(r->pe = aigc_nerf_pe_load(st, error)))
+            return FALSE;
+        r->p->pe_config = r->pe->config;
+        r->pe_trainer = aigc_nerf_pe_trainer_new(r->pe, &r->p->pe_train);
+        if (!aigc_nerf_pe_trainer_load(r->pe_trainer, st, error))
+            return FALSE;
+    } else {
+        if (!(r->nerf = aigc_nerf_load(st, error)))
+            return FALSE;
+        r->p->config = r->nerf->config;
+        r->trainer = aigc_nerf_trainer_new(r->nerf, &r->p->train);
+        if (!aigc_nerf_trainer_load(r->trainer, st, error))
+            return FALSE;
+    }
     const char *state = aigc_safetensors_get_metadata(st, "scene.train");
     g_autoptr(AigcJsonDoc) doc = state ? aigc_json_parse(state, strlen(state), NULL) : NULL;
     const AigcJsonValue *root = doc ? aigc_json_doc_get_root(doc) : NULL;
@@ -295,21 +423,21 @@ static void send_preview(Run *r)
     cam.height = MAX(cam.height / 2, 1);
     cam.fl_x *= 0.5, cam.fl_y *= 0.5, cam.cx *= 0.5, cam.cy *= 0.5;
     g_autofree float *rgb = g_new(float, (gsize)cam.width * cam.height * 3);
-    aigc_nerf_render(r->nerf, &cam, r->val->frames[0].c2w, r->p->background, rgb, NULL, NULL);
-    g_autofree char *label =
-        g_strdup_printf("step %" G_GINT64_FORMAT, aigc_nerf_trainer_get_step(r->trainer));
+    run_render(r, &cam, r->val->frames[0].c2w, rgb);
+    g_autofree char *label = g_strdup_printf("step %" G_GINT64_FORMAT, run_get_step(r));
     aigc_job_report_preview(r->job, image_preview(rgb, cam.width, cam.height, label));
 }
 
 /* PSNR over every validation view at full size; reports the "psnr" series and the first view. */
 static void evaluate(Run *r)
 {
-    gint64 step = aigc_nerf_trainer_get_step(r->trainer);
+    gint64 step = run_get_step(r);
     aigc_job_report_progress(r->job, (double)step / r->p->steps, "measuring validation PSNR");
     AigcTransforms subset = *r->val;
     if (r->p->val_views > 0)
         subset.n_frames = (int)MIN(r->p->val_views, subset.n_frames);
-    r->val_psnr = aigc_nerf_eval_psnr(r->nerf, &subset, NULL);
+    r->val_psnr = r->pe ? aigc_nerf_pe_eval_psnr(r->pe, &subset, NULL)
+                        : aigc_nerf_eval_psnr(r->nerf, &subset, NULL);
     if (r->val_psnr >= 25.0 && r->time_to_25db < 0)
         r->time_to_25db = train_seconds(r);
     float values[3] = {(float)step, (float)r->val_psnr, (float)train_seconds(r)};
@@ -317,7 +445,7 @@ static void evaluate(Run *r)
                                                      g_bytes_new(values, sizeof values)));
     const AigcPinhole *cam = &r->val->camera;
     g_autofree float *rgb = g_new(float, (gsize)cam->width * cam->height * 3);
-    aigc_nerf_render(r->nerf, cam, r->val->frames[0].c2w, r->p->background, rgb, NULL, NULL);
+    run_render(r, cam, r->val->frames[0].c2w, rgb);
     g_autofree char *label = g_strdup_printf("step %" G_GINT64_FORMAT " · %.2f dB", step,
                                              r->val_psnr);
     aigc_job_report_preview(r->job, image_preview(rgb, cam->width, cam->height, label));
@@ -333,6 +461,8 @@ static void run_clear(Run *r)
         fclose(r->csv);
     aigc_nerf_trainer_free(r->trainer);
     aigc_nerf_free(r->nerf);
+    aigc_nerf_pe_trainer_free(r->pe_trainer);
+    aigc_nerf_pe_free(r->pe);
     aigc_transforms_free(r->train);
     aigc_transforms_free(r->val);
     g_free(r->data_label);
@@ -347,14 +477,13 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
     g_autofree char *csv_path = g_strconcat(p->output, ".csv", NULL);
     if (!load_data(&r, error))
         goto out;
+    if (p->pe_train.decay_steps <= 0)
+        p->pe_train.decay_steps = p->steps;
     if (p->resume && g_file_test(ckpt, G_FILE_TEST_EXISTS)) {
         if (!resume(&r, error))
             goto out;
-    } else {
-        if (!(r.nerf = aigc_nerf_new(&p->config, r.train->aabb_min, r.train->aabb_max, error)))
-            goto out;
-        aigc_nerf_init_weights(r.nerf, p->train.seed);
-        r.trainer = aigc_nerf_trainer_new(r.nerf, &p->train);
+    } else if (!run_create(&r, error)) {
+        goto out;
     }
     gboolean new_csv = !p->resume || !g_file_test(csv_path, G_FILE_TEST_EXISTS);
     r.csv = fopen(csv_path, new_csv ? "w" : "a");
@@ -362,21 +491,21 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
         fprintf(r.csv, "step,mse,rays,val_psnr,seconds\n");
 
     double mse_avg = 0;
-    while (aigc_nerf_trainer_get_step(r.trainer) < p->steps && !aigc_job_is_cancelled(job)) {
+    while (run_get_step(&r) < p->steps && !aigc_job_is_cancelled(job)) {
         gint64 t0 = g_get_monotonic_time();
-        AigcNerfStepStats stats;
-        aigc_nerf_trainer_step(r.trainer, r.train, &stats);
+        gint64 n_rays;
+        double mse = run_step(&r, &n_rays);
         r.seconds += (g_get_monotonic_time() - t0) / 1e6;
-        gint64 step = aigc_nerf_trainer_get_step(r.trainer);
-        if (!isfinite(stats.mse)) {
+        gint64 step = run_get_step(&r);
+        if (!isfinite(mse)) {
             g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_NUMERIC,
-                        "the loss became %g at step %" G_GINT64_FORMAT, stats.mse, step);
+                        "the loss became %g at step %" G_GINT64_FORMAT, mse, step);
             goto out;
         }
-        mse_avg = mse_avg == 0 ? stats.mse : 0.95 * mse_avg + 0.05 * stats.mse;
+        mse_avg = mse_avg == 0 ? mse : 0.95 * mse_avg + 0.05 * mse;
         if (r.csv)
-            fprintf(r.csv, "%" G_GINT64_FORMAT ",%.6f,%" G_GINT64_FORMAT ",,%.2f\n", step,
-                    stats.mse, stats.n_rays, train_seconds(&r));
+            fprintf(r.csv, "%" G_GINT64_FORMAT ",%.6f,%" G_GINT64_FORMAT ",,%.2f\n", step, mse,
+                    n_rays, train_seconds(&r));
         double per_step = r.seconds / MAX(step, 1);
         gint64 left = (gint64)(per_step * (double)(p->steps - step));
         g_autofree char *val = isfinite(r.val_psnr)
@@ -394,15 +523,14 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
         if (step % p->checkpoint_every == 0 && step < p->steps && !save(&r, FALSE, error))
             goto out;
     }
-    gboolean finished = aigc_nerf_trainer_get_step(r.trainer) >= p->steps;
+    gboolean finished = run_get_step(&r) >= p->steps;
     if (finished)
         evaluate(&r);
-    aigc_job_report_progress(job, (double)aigc_nerf_trainer_get_step(r.trainer) / p->steps,
-                             "saving");
+    aigc_job_report_progress(job, (double)run_get_step(&r) / p->steps, "saving");
     if (!save(&r, finished, error))
         goto out;
     AigcSceneTrainResult *result = g_new0(AigcSceneTrainResult, 1);
-    result->steps_done = aigc_nerf_trainer_get_step(r.trainer);
+    result->steps_done = run_get_step(&r);
     result->train_seconds = train_seconds(&r);
     result->val_psnr = r.val_psnr;
     result->time_to_25db = r.time_to_25db;

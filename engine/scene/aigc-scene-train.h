@@ -12,15 +12,25 @@
  *
  * The scene file (OUTPUT) is the field, its occupancy grid, "nerf.view" (the orbit the
  * dataset's cameras sit on, aigc-orbit.h), "nerf.background", "title", "data", "training" (a
- * JSON of steps, seconds, validation PSNR, time to 25 dB) and "command".
+ * JSON of model, steps, seconds, validation PSNR, time to 25 dB) and "command".
+ *
+ * The field is the hash-grid NeRF (model=hashgrid, the default; aigc-nerf.h) or the original
+ * positional-encoding NeRF (model=pe; aigc-nerf-pe.h), trained by the same job with the same
+ * previews, evaluations, checkpoints and files.
  */
 #pragma once
 
 #include "jobs/aigc-job.h"
+#include "models/nerf/aigc-nerf-pe.h"
 #include "models/nerf/aigc-nerf.h"
 #include "tensor/aigc-tensor.h"
 
 G_BEGIN_DECLS
+
+typedef enum {
+    AIGC_SCENE_MODEL_HASHGRID, /* aigc-nerf.h */
+    AIGC_SCENE_MODEL_PE,       /* aigc-nerf-pe.h */
+} AigcSceneModel;
 
 typedef struct {
     char *dataset;      /* the dataset folder (or one of its transforms*.json) */
@@ -37,16 +47,21 @@ typedef struct {
     gboolean resume;
     float background[3]; /* what transparent pixels show in evaluation and the saved scene */
     AigcDtype save_dtype; /* of the hash tables in the scene file (F32 or F16) */
+    AigcSceneModel model;
+    AigcNerfPeConfig pe_config;     /* model=pe */
+    AigcNerfPeTrainParams pe_train; /* its decay_steps 0: the learning rate decays over `steps` */
 } AigcSceneTrainParams;
 
 /* (transfer full) 2,500 steps, validation every 250, preview every 25, checkpoint every 250,
  * white background, F16 tables; the field and training defaults of aigc-nerf.h. */
 AigcSceneTrainParams *aigc_scene_train_params_new(void);
 void aigc_scene_train_params_free(AigcSceneTrainParams *params);
-/* Applies "key=value": steps, eval_every, preview_every, checkpoint_every, seed, lr_grid,
- * lr_mlp, samples_per_step, val_views, levels, features, log2_table, base_res, finest_res,
- * density_hidden, colour_hidden, occupancy_res, n_steps, background (white|black), dtype
- * (f32|f16). */
+/* Applies "key=value": model (hashgrid|pe), steps, eval_every, preview_every, checkpoint_every,
+ * seed, val_views, background (white|black); for the hash grid lr_grid, lr_mlp,
+ * samples_per_step, levels, features, log2_table, base_res, finest_res, density_hidden,
+ * colour_hidden, occupancy_res, n_steps, dtype (f32|f16); for pe depth, width, skip,
+ * colour_width, pos_freqs, dir_freqs, density (softplus|relu), n_coarse, n_fine, rays_per_step,
+ * lr, lr_final, decay_steps, coarse_weight. */
 gboolean aigc_scene_train_params_set(AigcSceneTrainParams *params, const char *key,
                                      const char *value, GError **error);
 

@@ -14,17 +14,18 @@
 static void scene_clear(AigcScene *s)
 {
     aigc_nerf_free(s->nerf);
+    aigc_nerf_pe_free(s->pe);
     g_free(s->path);
     g_free(s->title);
 }
 
-static void default_orbit(const AigcNerf *nerf, AigcOrbit *o)
+static void default_orbit(const float aabb_min[3], const float aabb_max[3], AigcOrbit *o)
 {
     double r = 0;
     *o = (AigcOrbit){.up = {0, 0, 1}, .fov_x = G_PI / 4, .elevation = 0.3};
     for (int a = 0; a < 3; a++) {
-        o->target[a] = 0.5 * ((double)nerf->aabb_min[a] + nerf->aabb_max[a]);
-        double h = 0.5 * ((double)nerf->aabb_max[a] - nerf->aabb_min[a]);
+        o->target[a] = 0.5 * ((double)aabb_min[a] + aabb_max[a]);
+        double h = 0.5 * ((double)aabb_max[a] - aabb_min[a]);
         r += h * h;
     }
     o->distance = 2.0 * sqrt(r);
@@ -36,17 +37,21 @@ AigcScene *aigc_scene_open(const char *path, GError **error)
     if (!st)
         return NULL;
     const char *family = aigc_safetensors_get_metadata(st, "family");
-    if (g_strcmp0(family, "nerf") != 0) {
+    AigcNerf *nerf = NULL;
+    AigcNerfPe *pe = NULL;
+    if (g_strcmp0(family, "nerf") == 0)
+        nerf = aigc_nerf_load(st, error);
+    else if (g_strcmp0(family, "nerf-pe") == 0)
+        pe = aigc_nerf_pe_load(st, error);
+    else
         g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_FORMAT,
-                    "%s: not a scene (its family is “%s”, not “nerf”)", path,
+                    "%s: not a scene (its family is “%s”, not “nerf” or “nerf-pe”)", path,
                     family ? family : "unknown");
-        return NULL;
-    }
-    AigcNerf *nerf = aigc_nerf_load(st, error);
-    if (!nerf)
+    if (!nerf && !pe)
         return NULL;
     AigcScene *s = g_atomic_rc_box_new0(AigcScene);
     s->nerf = nerf;
+    s->pe = pe;
     s->path = g_strdup(path);
     s->title = g_strdup(aigc_safetensors_get_metadata(st, "title"));
     s->background[0] = s->background[1] = s->background[2] = 1.0f;
@@ -56,7 +61,10 @@ AigcScene *aigc_scene_open(const char *path, GError **error)
         if (local)
             g_debug("%s: %s; using a default view", path, local->message);
         g_clear_error(&local);
-        default_orbit(nerf, &s->view);
+        if (nerf)
+            default_orbit(nerf->aabb_min, nerf->aabb_max, &s->view);
+        else
+            default_orbit(pe->aabb_min, pe->aabb_max, &s->view);
     }
     const char *bg = aigc_safetensors_get_metadata(st, "nerf.background");
     g_autoptr(AigcJsonDoc) doc = bg ? aigc_json_parse(bg, strlen(bg), NULL) : NULL;
@@ -256,12 +264,27 @@ void aigc_scene_render_result_free(AigcSceneRenderResult *r)
     g_free(r);
 }
 
+void aigc_scene_render_rgb(AigcScene *scene, const AigcPinhole *camera, const double c2w[16],
+                           float *rgb, float *depth, float *opacity)
+{
+    if (scene->pe)
+        aigc_nerf_pe_render(scene->pe, camera, c2w, scene->background, rgb, depth, opacity);
+    else
+        aigc_nerf_render(scene->nerf, camera, c2w, scene->background, rgb, depth, opacity);
+}
+
+double aigc_scene_eval_psnr(AigcScene *scene, const AigcTransforms *transforms, double *mse)
+{
+    return scene->pe ? aigc_nerf_pe_eval_psnr(scene->pe, transforms, mse)
+                     : aigc_nerf_eval_psnr(scene->nerf, transforms, mse);
+}
+
 void aigc_scene_render_view(AigcScene *scene, const AigcPinhole *cam, const double c2w[16],
                             guint8 *rgba, float *depth)
 {
     gint64 n = (gint64)cam->width * cam->height;
     float *rgb = g_new(float, 3 * n);
-    aigc_nerf_render(scene->nerf, cam, c2w, scene->background, rgb, depth, NULL);
+    aigc_scene_render_rgb(scene, cam, c2w, rgb, depth, NULL);
     for (gint64 i = 0; i < n; i++) {
         for (int k = 0; k < 3; k++)
             rgba[4 * i + k] = (guint8)lrintf(CLAMP(rgb[3 * i + k], 0.0f, 1.0f) * 255.0f);
@@ -326,8 +349,7 @@ static gboolean render(AigcJob *job, gpointer data, GError **error)
         g_autofree float *depth = p->depth ? g_new(float, n) : NULL;
         g_autofree float *opacity = p->depth ? g_new(float, n) : NULL;
         gint64 t0 = g_get_monotonic_time();
-        aigc_nerf_render(p->scene->nerf, cam, poses->c2w[i], p->scene->background, rgb, depth,
-                         opacity);
+        aigc_scene_render_rgb(p->scene, cam, poses->c2w[i], rgb, depth, opacity);
         result->seconds += (g_get_monotonic_time() - t0) / 1e6;
         for (gint64 k = 0; k < n; k++) {
             for (int c = 0; c < 3; c++)

@@ -5,6 +5,10 @@
  * orbit (turntable), poses from a file, or one view for the Scene panel — into images,
  * optionally PNG files with depth maps.
  *
+ * The radiance field is either the hash-grid NeRF (family "nerf", aigc-nerf.h) or the original
+ * positional-encoding NeRF (family "nerf-pe", aigc-nerf-pe.h); aigc_scene_render_rgb and
+ * aigc_scene_eval_psnr work with both.
+ *
  * A scene is reference counted so the GUI can keep it while jobs render it; its radiance field
  * has one set of render buffers, so only one job may render a scene at a time (the engine runs
  * jobs one after another).
@@ -12,6 +16,7 @@
 #pragma once
 
 #include "jobs/aigc-job.h"
+#include "models/nerf/aigc-nerf-pe.h"
 #include "models/nerf/aigc-nerf.h"
 #include "scene/aigc-orbit.h"
 
@@ -21,14 +26,16 @@ G_BEGIN_DECLS
 #define AIGC_SCENE_MAX_VIEWS 10000
 
 typedef struct {
-    AigcNerf *nerf;
+    AigcNerf *nerf;      /* (nullable) the hash-grid field, or */
+    AigcNerfPe *pe;      /* (nullable) the positional-encoding one: exactly one is set */
     AigcOrbit view;      /* as trained ("nerf.view"), or a default orbit around the box */
     float background[3]; /* ("nerf.background"), white by default */
     char *path;
     char *title; /* (nullable) */
 } AigcScene;
 
-/* (transfer full) (nullable) Opens a scene file (family "nerf"); errors name the file. */
+/* (transfer full) (nullable) Opens a scene file (family "nerf" or "nerf-pe"); errors name the
+ * file. */
 AigcScene *aigc_scene_open(const char *path, GError **error);
 AigcScene *aigc_scene_ref(AigcScene *scene);
 void aigc_scene_unref(AigcScene *scene);
@@ -80,6 +87,14 @@ void aigc_scene_render_result_free(AigcSceneRenderResult *result);
 
 /* (transfer full) Takes ownership of params. */
 AigcJob *aigc_scene_render_job_new(AigcSceneRenderParams *params);
+
+/* Renders a view of the scene's field on its background: rgb (height, width, 3), depth and
+ * opacity (nullable) as aigc_nerf_render. One render at a time per scene. */
+void aigc_scene_render_rgb(AigcScene *scene, const AigcPinhole *camera, const double c2w[16],
+                           float *rgb, float *depth, float *opacity);
+/* The mean PSNR (dB) of the scene's field over a dataset's frames on the dataset's background,
+ * as aigc_nerf_eval_psnr; mse nullable. */
+double aigc_scene_eval_psnr(AigcScene *scene, const AigcTransforms *transforms, double *mse);
 
 /* Renders one view into rgba (width × height × 4, opaque). depth (nullable) gets the expected
  * distance per pixel. For callers that already run on a job's thread. */

@@ -10,17 +10,31 @@
  * are products of f or 1 − f per axis.
  *
  * The forward pass walks chunks of points level by level, so consecutive points (neighbours
- * along a ray) reuse the same table lines. The backward pass gives each thread whole levels:
- * levels occupy disjoint parts of the table, so the scatter-add needs no atomics and adds in the
- * same order whatever the thread count.
+ * along a ray) reuse the same table lines. The backward pass gives each thread whole levels
+ * (the next one when it is free): levels occupy disjoint parts of the table, so the scatter-add
+ * needs no atomics and adds in the same order whatever the thread count.
+ *
+ * With AVX2 (and F = 2, the usual setting), the cells, weights and indices of 8 points are
+ * computed at once with the same operations as the scalar code (so the same numbers), and the
+ * forward pass fetches each vertex's two features as one 64-bit lane of a gather, 4 points a
+ * gather.
  */
 #include "aigc-hashgrid.h"
 
 #include "aigc-error.h"
+#include "models/nerf/aigc-nerf-parallel.h"
+#include "nn/aigc-elementwise.h"
 #include "tensor/aigc-threads.h"
 
 #include <math.h>
 #include <string.h>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HAVE_AVX2_PATH 1
+#else
+#define HAVE_AVX2_PATH 0
+#endif
 
 #define PRIME_Y       2654435761u
 #define PRIME_Z       805459861u
@@ -124,6 +138,191 @@ static inline void corners(const AigcHashgrid *grid, int l, const float *x, guin
     }
 }
 
+#if HAVE_AVX2_PATH
+#define AVX2_INLINE AIGC_TARGET_AVX2 static inline __attribute__((always_inline))
+
+/* corners() for the 8 points whose coordinates are xs[0 … 3) (8 lanes each): idx[k] and w[k]
+ * hold vertex k of every point, computed exactly as corners() does. */
+AVX2_INLINE void corners8(const AigcHashgrid *grid, int l, const __m256 xs[3], __m256i idx[8],
+                          __m256 w[8])
+{
+    int res = grid->res[l];
+    __m256 zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.0f);
+    __m256 resf = _mm256_set1_ps((float)res);
+    __m256i top = _mm256_set1_epi32(res - 1), one_i = _mm256_set1_epi32(1);
+    __m256i c[3];
+    __m256 wa[3][2];
+    for (int a = 0; a < 3; a++) {
+        /* max(x, 0) first: NaN becomes 0, as in locate() */
+        __m256 p = _mm256_mul_ps(_mm256_min_ps(_mm256_max_ps(xs[a], zero), one), resf);
+        c[a] = _mm256_min_epi32(_mm256_cvttps_epi32(p), top);
+        __m256 f = _mm256_sub_ps(p, _mm256_cvtepi32_ps(c[a]));
+        wa[a][0] = _mm256_sub_ps(one, f);
+        wa[a][1] = f;
+    }
+    __m256 wxy[4] = {_mm256_mul_ps(wa[0][0], wa[1][0]), _mm256_mul_ps(wa[0][1], wa[1][0]),
+                     _mm256_mul_ps(wa[0][0], wa[1][1]), _mm256_mul_ps(wa[0][1], wa[1][1])};
+    __m256i ix[2] = {c[0], _mm256_add_epi32(c[0], one_i)}, iy[2], iz[2], ixy[4];
+    if (grid->hashed[l]) {
+        __m256i py = _mm256_set1_epi32((int)PRIME_Y), pz = _mm256_set1_epi32((int)PRIME_Z);
+        __m256i mask = _mm256_set1_epi32((int)(grid->size[l] - 1));
+        iy[0] = _mm256_mullo_epi32(c[1], py);
+        iy[1] = _mm256_mullo_epi32(_mm256_add_epi32(c[1], one_i), py);
+        iz[0] = _mm256_mullo_epi32(c[2], pz);
+        iz[1] = _mm256_mullo_epi32(_mm256_add_epi32(c[2], one_i), pz);
+        ixy[0] = _mm256_xor_si256(ix[0], iy[0]);
+        ixy[1] = _mm256_xor_si256(ix[1], iy[0]);
+        ixy[2] = _mm256_xor_si256(ix[0], iy[1]);
+        ixy[3] = _mm256_xor_si256(ix[1], iy[1]);
+        for (int k = 0; k < 4; k++) {
+            idx[k] = _mm256_and_si256(_mm256_xor_si256(ixy[k], iz[0]), mask);
+            idx[k + 4] = _mm256_and_si256(_mm256_xor_si256(ixy[k], iz[1]), mask);
+        }
+    } else {
+        __m256i stride = _mm256_set1_epi32(res + 1);
+        __m256i stride2 = _mm256_set1_epi32((res + 1) * (res + 1));
+        iy[0] = _mm256_mullo_epi32(c[1], stride);
+        iy[1] = _mm256_add_epi32(iy[0], stride);
+        iz[0] = _mm256_mullo_epi32(_mm256_mullo_epi32(c[2], stride), stride);
+        iz[1] = _mm256_add_epi32(iz[0], stride2);
+        ixy[0] = _mm256_add_epi32(ix[0], iy[0]);
+        ixy[1] = _mm256_add_epi32(ix[1], iy[0]);
+        ixy[2] = _mm256_add_epi32(ix[0], iy[1]);
+        ixy[3] = _mm256_add_epi32(ix[1], iy[1]);
+        for (int k = 0; k < 4; k++) {
+            idx[k] = _mm256_add_epi32(ixy[k], iz[0]);
+            idx[k + 4] = _mm256_add_epi32(ixy[k], iz[1]);
+        }
+    }
+    for (int k = 0; k < 4; k++) {
+        w[k] = _mm256_mul_ps(wxy[k], wa[2][0]);
+        w[k + 4] = _mm256_mul_ps(wxy[k], wa[2][1]);
+    }
+}
+
+/* Points [i0, i0 + 8) of x (n, 3) as 8 lanes per axis; points past n repeat the last one. */
+AVX2_INLINE void load_points8(const float *x, gint64 i0, gint64 n, __m256 xs[3])
+{
+    float buf[3][8];
+    for (int j = 0; j < 8; j++) {
+        gint64 i = MIN(i0 + j, n - 1);
+        for (int a = 0; a < 3; a++)
+            buf[a][j] = x[3 * i + a];
+    }
+    for (int a = 0; a < 3; a++)
+        xs[a] = _mm256_loadu_ps(buf[a]);
+}
+
+/* The F = 2 forward of points [i0, i1) (at most FORWARD_CHUNK): per level, the corners of all
+ * points first (prefetching hashed entries), then the gathers. */
+AIGC_TARGET_AVX2 static void forward_chunk_f2_avx2(const AigcHashgrid *grid, const float *table,
+                                                   const float *x, gint64 i0, gint64 i1, float *out)
+{
+    enum { G = FORWARD_CHUNK / 8 };
+    const int L = grid->config.n_levels, E = 2 * L;
+    int n_groups = (int)((i1 - i0 + 7) / 8);
+    __m256 xs[G][3];
+    for (int g = 0; g < n_groups; g++)
+        load_points8(x, i0 + 8 * g, i1, xs[g]);
+    __m256i idx[G][8];
+    __m256 w[G][8];
+    const __m256i lo_pairs = _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3);
+    const __m256i hi_pairs = _mm256_setr_epi32(4, 4, 5, 5, 6, 6, 7, 7);
+    for (int l = 0; l < L; l++) {
+        const double *level = (const double *)(table + grid->offset[l] * 2); /* feature pairs */
+        for (int g = 0; g < n_groups; g++) {
+            corners8(grid, l, xs[g], idx[g], w[g]);
+            if (grid->hashed[l]) {
+                guint32 id[8][8];
+                for (int k = 0; k < 8; k++)
+                    _mm256_storeu_si256((__m256i *)id[k], idx[g][k]);
+                for (int k = 0; k < 8; k++)
+                    for (int j = 0; j < 8; j++)
+                        __builtin_prefetch(level + id[k][j]);
+            }
+        }
+        for (int g = 0; g < n_groups; g++) {
+            __m256 acc_lo = _mm256_setzero_ps(), acc_hi = _mm256_setzero_ps();
+            for (int k = 0; k < 8; k++) {
+                __m256d v_lo = _mm256_i32gather_pd(level, _mm256_castsi256_si128(idx[g][k]), 8);
+                __m256d v_hi =
+                    _mm256_i32gather_pd(level, _mm256_extracti128_si256(idx[g][k], 1), 8);
+                acc_lo = _mm256_add_ps(acc_lo,
+                                       _mm256_mul_ps(_mm256_castpd_ps(v_lo),
+                                                     _mm256_permutevar8x32_ps(w[g][k], lo_pairs)));
+                acc_hi = _mm256_add_ps(acc_hi,
+                                       _mm256_mul_ps(_mm256_castpd_ps(v_hi),
+                                                     _mm256_permutevar8x32_ps(w[g][k], hi_pairs)));
+            }
+            /* lanes hold (feature 0, feature 1) of points 8g … 8g + 3 and 8g + 4 … 8g + 7 */
+            float pairs[16];
+            _mm256_storeu_ps(pairs, acc_lo);
+            _mm256_storeu_ps(pairs + 8, acc_hi);
+            gint64 base = i0 + 8 * g;
+            int m = (int)MIN((gint64)8, i1 - base);
+            for (int j = 0; j < m; j++)
+                memcpy(out + (base + j) * E + 2 * l, pairs + 2 * j, 2 * sizeof(float));
+        }
+    }
+}
+
+/* The backward scatter of level l: for each block of FORWARD_CHUNK points, the corners 8
+ * points at a time (prefetching the hashed entries to be written), then the additions in point
+ * order, as the scalar code does them. */
+AIGC_TARGET_AVX2 static void backward_level_f2_avx2(const AigcHashgrid *grid, int l, const float *x,
+                                                    const float *dout, gint64 n, float *level)
+{
+    enum { G = FORWARD_CHUNK / 8 };
+    const int E = 2 * grid->config.n_levels;
+    guint32 idx[G][8][8];
+    float w[G][8][8];
+    gboolean live[G];
+    for (gint64 b0 = 0; b0 < n; b0 += FORWARD_CHUNK) {
+        int n_groups = (int)((MIN(n, b0 + FORWARD_CHUNK) - b0 + 7) / 8);
+        for (int g = 0; g < n_groups; g++) {
+            gint64 i0 = b0 + 8 * g;
+            int m = (int)MIN((gint64)8, n - i0);
+            live[g] = FALSE;
+            for (int j = 0; j < m && !live[g]; j++) {
+                const float *d = dout + (i0 + j) * E + 2 * l;
+                live[g] = d[0] != 0.0f || d[1] != 0.0f;
+            }
+            if (!live[g])
+                continue; /* e.g. samples past a ray's end: nothing to add */
+            __m256 xs[3];
+            load_points8(x, i0, n, xs);
+            __m256i idx8[8];
+            __m256 w8[8];
+            corners8(grid, l, xs, idx8, w8);
+            for (int k = 0; k < 8; k++) {
+                _mm256_storeu_si256((__m256i *)idx[g][k], idx8[k]);
+                _mm256_storeu_ps(w[g][k], w8[k]);
+            }
+            if (grid->hashed[l])
+                for (int k = 0; k < 8; k++)
+                    for (int j = 0; j < m; j++)
+                        __builtin_prefetch(level + 2 * (gsize)idx[g][k][j], 1);
+        }
+        for (int g = 0; g < n_groups; g++) {
+            if (!live[g])
+                continue;
+            gint64 i0 = b0 + 8 * g;
+            int m = (int)MIN((gint64)8, n - i0);
+            for (int j = 0; j < m; j++) {
+                const float *d = dout + (i0 + j) * E + 2 * l;
+                if (d[0] == 0.0f && d[1] == 0.0f)
+                    continue;
+                for (int k = 0; k < 8; k++) {
+                    float *e = level + 2 * (gsize)idx[g][k][j];
+                    e[0] += w[g][k][j] * d[0];
+                    e[1] += w[g][k][j] * d[1];
+                }
+            }
+        }
+    }
+}
+#endif
+
 typedef struct {
     const AigcHashgrid *grid;
     const float *table;
@@ -132,7 +331,6 @@ typedef struct {
     const float *dout;
     float *dtable;
     gint64 n;
-    int n_slots;
 } Work;
 
 static void forward_chunks(gint64 begin, gint64 end, gpointer data)
@@ -144,6 +342,12 @@ static void forward_chunks(gint64 begin, gint64 end, gpointer data)
     float w[FORWARD_CHUNK][8];
     for (gint64 chunk = begin; chunk < end; chunk++) {
         gint64 i0 = chunk * FORWARD_CHUNK, i1 = MIN(wk->n, i0 + FORWARD_CHUNK);
+#if HAVE_AVX2_PATH
+        if (F == 2 && aigc_simd_get_avx2()) {
+            forward_chunk_f2_avx2(grid, wk->table, wk->x, i0, i1, wk->out);
+            continue;
+        }
+#endif
         for (int l = 0; l < L; l++) {
             const float *level = wk->table + grid->offset[l] * F;
             /* Addresses first, with prefetches, so the cache misses of many points overlap;
@@ -193,38 +397,41 @@ void aigc_hashgrid_forward(const AigcHashgrid *grid, const float *table, gint64 
     aigc_parallel_for(n_chunks, 1, forward_chunks, &wk);
 }
 
-/* Work item s takes levels s, s + n_slots, …: coarse (dense, cache-friendly) and fine (hashed,
- * cache-missing) levels are dealt out evenly. */
-static void backward_levels(gint64 begin, gint64 end, gpointer data)
+/* Level L − 1 − item: the fine, hashed (cache-missing) levels first, so the cheap coarse ones
+ * even out the threads' finishing times. */
+static void backward_level(gint64 item, int slot, gpointer data)
 {
     const Work *wk = data;
     const AigcHashgrid *grid = wk->grid;
     const int L = grid->config.n_levels, F = grid->config.n_features;
-    for (gint64 slot = begin; slot < end; slot++) {
-        for (gint64 l = slot; l < L; l += wk->n_slots) {
-            float *level = wk->dtable + grid->offset[l] * F;
-            for (gint64 i = 0; i < wk->n; i++) {
-                const float *d = wk->dout + i * L * F + l * F;
-                gboolean zero = TRUE;
-                for (int f = 0; f < F && zero; f++)
-                    zero = d[f] == 0.0f;
-                if (zero)
-                    continue; /* e.g. samples past a ray's end: nothing to add */
-                guint32 idx[8];
-                float w[8];
-                corners(grid, (int)l, wk->x + 3 * i, idx, w);
-                for (int k = 0; k < 8; k++)
-                    for (int f = 0; f < F; f++)
-                        level[(gsize)F * idx[k] + f] += w[k] * d[f];
-            }
-        }
+    gint64 l = L - 1 - item;
+    float *level = wk->dtable + grid->offset[l] * F;
+    (void)slot;
+#if HAVE_AVX2_PATH
+    if (F == 2 && aigc_simd_get_avx2()) {
+        backward_level_f2_avx2(grid, (int)l, wk->x, wk->dout, wk->n, level);
+        return;
+    }
+#endif
+    for (gint64 i = 0; i < wk->n; i++) {
+        const float *d = wk->dout + i * L * F + l * F;
+        gboolean zero = TRUE;
+        for (int f = 0; f < F && zero; f++)
+            zero = d[f] == 0.0f;
+        if (zero)
+            continue; /* e.g. samples past a ray's end: nothing to add */
+        guint32 idx[8];
+        float w[8];
+        corners(grid, (int)l, wk->x + 3 * i, idx, w);
+        for (int k = 0; k < 8; k++)
+            for (int f = 0; f < F; f++)
+                level[(gsize)F * idx[k] + f] += w[k] * d[f];
     }
 }
 
 void aigc_hashgrid_backward(const AigcHashgrid *grid, gint64 n, const float *x, const float *dout,
                             float *dtable)
 {
-    int n_slots = MIN(aigc_threads_get(), grid->config.n_levels);
-    Work wk = {.grid = grid, .x = x, .dout = dout, .dtable = dtable, .n = n, .n_slots = n_slots};
-    aigc_parallel_for(n_slots, 1, backward_levels, &wk);
+    Work wk = {.grid = grid, .x = x, .dout = dout, .dtable = dtable, .n = n};
+    aigc_nerf_parallel_items(grid->config.n_levels, G_MAXINT, backward_level, &wk);
 }

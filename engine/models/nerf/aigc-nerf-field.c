@@ -8,26 +8,27 @@
  *
  * DESIGN: the batch is cut into chunks of CHUNK samples, and a chunk goes through a whole stage
  * (encoding and density MLP; colour MLP; the backward pass) before the next, so its activations
- * stay in the core's cache. Each layer of a chunk is one single-threaded OpenBLAS GEMM, which
- * picks the widest SIMD kernel at run time (the build itself targets baseline x86-64), followed
- * by a fused bias + activation loop. The forward stages split chunks over the threads; the
- * backward pass gives each of n_slots work slots every n_slots-th chunk and its own copy of
- * the MLP weight gradients, summed in slot order at the end (so no two threads add to the same
- * numbers, and a thread budget always gives the same bits), then runs the hash-grid scatter
- * over levels. For a layer y = act(x·Wᵀ + b): dz = dy ⊙ act′, dW += dzᵀ·x, db += Σ dz,
- * dx = dz·W.
+ * stay in the core's cache. Each layer of a chunk is one call of the register-tiled kernels of
+ * aigc-nerf-dense.h (AVX2 + FMA, the bias and the activation fused in; cblas_sgemm without
+ * AVX2) on weights packed at the start of the stage. Threads take chunks one at a time as
+ * they get free (aigc-nerf-parallel.h). The backward pass works on groups of GROUP_CHUNKS
+ * chunks, each group with its own copy of the MLP weight gradients, summed in group order at the
+ * end: no two threads add to the same numbers, and the sum does not depend on the threads or
+ * which of them ran which group. Then the hash-grid scatter runs over levels. For a layer
+ * y = act(x·Wᵀ + b): dz = dy ⊙ act′, dW += dzᵀ·x, db += Σ dz, dx = dz·W.
  */
 #include "aigc-nerf-field.h"
 
 #include "aigc-error.h"
-#include "tensor/aigc-blas.h"
 #include "tensor/aigc-rng.h"
+#include "models/nerf/aigc-nerf-parallel.h"
 #include "tensor/aigc-threads.h"
 
 #include <math.h>
 #include <string.h>
 
-#define CHUNK 128 /* rows per work item: a chunk's activations stay in the core's cache */
+#define CHUNK        AIGC_NERF_CHUNK /* rows per work item: a chunk's activations stay in cache */
+#define GROUP_CHUNKS 8               /* chunks per weight-gradient buffer of the backward pass */
 
 AigcNerfFieldConfig aigc_nerf_field_default_config(void)
 {
@@ -155,8 +156,10 @@ AigcNerfBatch *aigc_nerf_batch_new(const AigcNerfField *field, gint64 capacity, 
         b->n_slots = aigc_threads_get();
         b->n_mlp = aigc_params_get_n_elements(field->mlp_params);
         b->slot_work = g_new(float, b->n_slots *slot_work_floats(b));
-        b->slot_grads = g_new(float, b->n_slots * b->n_mlp);
+        b->n_groups = (int)((capacity + GROUP_CHUNKS * CHUNK - 1) / (GROUP_CHUNKS * CHUNK));
+        b->group_grads = g_new(float, (gsize)b->n_groups * b->n_mlp);
     }
+    aigc_nerf_packed_init(&b->packed, field);
     return b;
 }
 
@@ -176,7 +179,8 @@ void aigc_nerf_batch_free(AigcNerfBatch *b)
     g_free(b->rgb);
     g_free(b->d_enc);
     g_free(b->slot_work);
-    g_free(b->slot_grads);
+    g_free(b->group_grads);
+    aigc_nerf_packed_clear(&b->packed);
     g_free(b);
 }
 
@@ -225,48 +229,90 @@ void aigc_nerf_sh_encode(gint64 n, const float *dir, float *out, int ld)
     }
 }
 
-/* ---- layers on one chunk of rows ---- */
+/* ---- packed weights ---- */
 
-/* y (m, out) = x (m, in; row stride ldx) · Wᵀ + b, then ReLU when `relu`. */
-static void dense(int m, int n_in, int n_out, const float *x, int ldx, const float *w,
-                  const float *b, float *y, gboolean relu)
+void aigc_nerf_packed_init(AigcNerfPacked *p, const AigcNerfField *f)
 {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n_out, n_in, 1.0f, x, ldx, w, n_in,
-                0.0f, y, n_out);
-    for (int i = 0; i < m; i++) {
-        float *row = y + (gsize)i * n_out;
-        if (relu)
-            for (int j = 0; j < n_out; j++) {
-                float v = row[j] + b[j];
-                row[j] = v > 0.0f ? v : 0.0f;
-            }
-        else
-            for (int j = 0; j < n_out; j++)
-                row[j] += b[j];
-    }
+    int E = aigc_hashgrid_n_outputs(&f->grid), Hd = f->config.density_hidden,
+        Hc = f->config.colour_hidden;
+    aigc_nerf_dense_init(&p->d1, E, Hd);
+    aigc_nerf_dense_init(&p->d2, Hd, AIGC_NERF_GEO_DIM);
+    aigc_nerf_dense_init(&p->c1, AIGC_NERF_COLOUR_IN, Hc);
+    aigc_nerf_dense_init(&p->c2, Hc, Hc);
+    aigc_nerf_dense_init(&p->c3, Hc, 3);
+    aigc_nerf_dense_init(&p->d1_back, Hd, E);
+    aigc_nerf_dense_init(&p->d2_back, AIGC_NERF_GEO_DIM, Hd);
+    aigc_nerf_dense_init(&p->c1_back, Hc, AIGC_NERF_GEO_DIM);
+    aigc_nerf_dense_init(&p->c2_back, Hc, Hc);
+    aigc_nerf_dense_init(&p->c3_back, 3, Hc);
 }
 
-/* Given dz (m, out) = ∂L/∂(x·Wᵀ + b): dW += dzᵀ·x, db += Σ_rows dz, and, when dx is not NULL,
- * dx (m, n_dx) = dz · W[:, :n_dx]. */
-static void dense_backward(int m, int n_in, int n_out, const float *x, int ldx, const float *w,
-                           const float *dz, float *dw, float *db, float *dx, int n_dx)
+void aigc_nerf_packed_clear(AigcNerfPacked *p)
 {
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n_out, n_in, m, 1.0f, dz, n_out, x, ldx,
-                1.0f, dw, n_in);
+    AigcNerfDense *all[] = {&p->d1,      &p->d2,      &p->c1,      &p->c2,      &p->c3,
+                            &p->d1_back, &p->d2_back, &p->c1_back, &p->c2_back, &p->c3_back};
+    for (gsize i = 0; i < G_N_ELEMENTS(all); i++)
+        aigc_nerf_dense_clear(all[i]);
+}
+
+static void pack_density(AigcNerfPacked *p, const AigcNerfField *f)
+{
+    aigc_nerf_dense_pack(&p->d1, f->w.d_w1, f->w.d_b1);
+    aigc_nerf_dense_pack(&p->d2, f->w.d_w2, f->w.d_b2);
+}
+
+static void pack_colour(AigcNerfPacked *p, const AigcNerfField *f)
+{
+    aigc_nerf_dense_pack(&p->c1, f->w.c_w1, f->w.c_b1);
+    aigc_nerf_dense_pack(&p->c2, f->w.c_w2, f->w.c_b2);
+    aigc_nerf_dense_pack(&p->c3, f->w.c_w3, f->w.c_b3);
+}
+
+static void pack_backward(AigcNerfPacked *p, const AigcNerfField *f)
+{
+    aigc_nerf_dense_pack_plain(&p->d1_back, f->w.d_w1, p->d1.n_in);
+    aigc_nerf_dense_pack_plain(&p->d2_back, f->w.d_w2, p->d2.n_in);
+    aigc_nerf_dense_pack_plain(&p->c1_back, f->w.c_w1, AIGC_NERF_COLOUR_IN);
+    aigc_nerf_dense_pack_plain(&p->c2_back, f->w.c_w2, p->c2.n_in);
+    aigc_nerf_dense_pack_plain(&p->c3_back, f->w.c_w3, p->c3.n_in);
+}
+
+void aigc_nerf_packed_update(AigcNerfPacked *p, const AigcNerfField *f)
+{
+    pack_density(p, f);
+    pack_colour(p, f);
+    pack_backward(p, f);
+}
+
+/* ---- the stages on one chunk of rows ---- */
+
+/* enc (m, E), h1 (m, Hd), geo (m, 16) and sigma (m) at points x (m, 3). */
+static void density_chunk(const AigcNerfField *f, const AigcNerfPacked *p, int m, const float *x,
+                          float *enc, float *h1, float *geo, float *sigma)
+{
+    int E = p->d1.n_in, Hd = p->d1.n_out;
+    aigc_hashgrid_encode(&f->grid, f->w.table, m, x, enc);
+    aigc_nerf_dense_forward(&p->d1, m, enc, E, h1, Hd, AIGC_NERF_ACT_RELU, NULL, 0);
+    aigc_nerf_dense_forward(&p->d2, m, h1, Hd, geo, AIGC_NERF_GEO_DIM, AIGC_NERF_ACT_NONE, NULL, 0);
     for (int i = 0; i < m; i++)
-        for (int j = 0; j < n_out; j++)
-            db[j] += dz[(gsize)i * n_out + j];
-    if (dx)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n_dx, n_out, 1.0f, dz, n_out, w,
-                    n_in, 0.0f, dx, n_dx);
+        sigma[i] = expf(MIN(geo[(gsize)i * AIGC_NERF_GEO_DIM], AIGC_NERF_LOG_DENSITY_MAX));
 }
 
-/* dz ⊙= [y > 0] for the ReLU outputs y (m, width). */
-static void relu_backward(int m, int width, float *dz, const float *y)
+/* cin (m, 32), h2, h3 (m, Hc) and rgb (m, 3) from geo (m, 16) and directions dir (m, 3). */
+static void colour_chunk(const AigcNerfPacked *p, int m, const float *geo, const float *dir,
+                         float *cin, float *h2, float *h3, float *rgb)
 {
-    for (gsize i = 0; i < (gsize)m * width; i++)
-        if (y[i] <= 0.0f)
-            dz[i] = 0.0f;
+    int Hc = p->c2.n_in;
+    for (int i = 0; i < m; i++)
+        memcpy(cin + (gsize)i * AIGC_NERF_COLOUR_IN, geo + (gsize)i * AIGC_NERF_GEO_DIM,
+               AIGC_NERF_GEO_DIM * sizeof(float));
+    aigc_nerf_sh_encode(m, dir, cin + AIGC_NERF_GEO_DIM, AIGC_NERF_COLOUR_IN);
+    aigc_nerf_dense_forward(&p->c1, m, cin, AIGC_NERF_COLOUR_IN, h2, Hc, AIGC_NERF_ACT_RELU, NULL,
+                            0);
+    aigc_nerf_dense_forward(&p->c2, m, h2, Hc, h3, Hc, AIGC_NERF_ACT_RELU, NULL, 0);
+    aigc_nerf_dense_forward(&p->c3, m, h3, Hc, rgb, 3, AIGC_NERF_ACT_NONE, NULL, 0);
+    for (int i = 0; i < 3 * m; i++)
+        rgb[i] = 1.0f / (1.0f + expf(-rgb[i]));
 }
 
 /* ---- stages ---- */
@@ -277,70 +323,87 @@ typedef struct {
     gint64 n;
     float *d_rgb;
     const float *d_sigma;
-    int n_slots; /* backward: chunk c belongs to slot c mod n_slots */
 } Stage;
 
-static void density_chunks(gint64 begin, gint64 end, gpointer data)
+static void density_item(gint64 c, int slot, gpointer data)
 {
     const Stage *st = data;
-    const AigcNerfField *f = st->field;
     AigcNerfBatch *b = st->b;
-    for (gint64 c = begin; c < end; c++) {
-        gint64 i0 = c * CHUNK;
-        int m = (int)MIN((gint64)CHUNK, st->n - i0);
-        float *enc = b->enc + i0 * b->E, *h1 = b->h1 + i0 * b->Hd,
-              *geo = b->geo + i0 * AIGC_NERF_GEO_DIM;
-        aigc_hashgrid_encode(&f->grid, f->w.table, m, b->x + 3 * i0, enc);
-        dense(m, b->E, b->Hd, enc, b->E, f->w.d_w1, f->w.d_b1, h1, TRUE);
-        dense(m, b->Hd, AIGC_NERF_GEO_DIM, h1, b->Hd, f->w.d_w2, f->w.d_b2, geo, FALSE);
-        for (int i = 0; i < m; i++)
-            b->sigma[i0 + i] =
-                expf(MIN(geo[(gsize)i * AIGC_NERF_GEO_DIM], AIGC_NERF_LOG_DENSITY_MAX));
-    }
+    gint64 i0 = c * CHUNK;
+    int m = (int)MIN((gint64)CHUNK, st->n - i0);
+    (void)slot;
+    density_chunk(st->field, &b->packed, m, b->x + 3 * i0, b->enc + i0 * b->E, b->h1 + i0 * b->Hd,
+                  b->geo + i0 * AIGC_NERF_GEO_DIM, b->sigma + i0);
 }
 
 void aigc_nerf_field_density(const AigcNerfField *field, AigcNerfBatch *b, gint64 n)
 {
     g_return_if_fail(n <= b->capacity);
-    Stage st = {field, b, n, NULL, NULL, 0};
-    aigc_parallel_for((n + CHUNK - 1) / CHUNK, 1, density_chunks, &st);
+    pack_density(&b->packed, field);
+    Stage st = {field, b, n, NULL, NULL};
+    aigc_nerf_parallel_items((n + CHUNK - 1) / CHUNK, G_MAXINT, density_item, &st);
 }
 
-static void colour_chunks(gint64 begin, gint64 end, gpointer data)
+static void colour_item(gint64 c, int slot, gpointer data)
 {
     const Stage *st = data;
-    const AigcNerfField *f = st->field;
     AigcNerfBatch *b = st->b;
-    for (gint64 c = begin; c < end; c++) {
-        gint64 i0 = c * CHUNK;
-        int m = (int)MIN((gint64)CHUNK, st->n - i0);
-        float *cin = b->cin + i0 * AIGC_NERF_COLOUR_IN, *h2 = b->h2 + i0 * b->Hc,
-              *h3 = b->h3 + i0 * b->Hc, *rgb = b->rgb + 3 * i0;
-        for (int i = 0; i < m; i++)
-            memcpy(cin + (gsize)i * AIGC_NERF_COLOUR_IN, b->geo + (i0 + i) * AIGC_NERF_GEO_DIM,
-                   AIGC_NERF_GEO_DIM * sizeof(float));
-        aigc_nerf_sh_encode(m, b->dir + 3 * i0, cin + AIGC_NERF_GEO_DIM, AIGC_NERF_COLOUR_IN);
-        dense(m, AIGC_NERF_COLOUR_IN, b->Hc, cin, AIGC_NERF_COLOUR_IN, f->w.c_w1, f->w.c_b1, h2,
-              TRUE);
-        dense(m, b->Hc, b->Hc, h2, b->Hc, f->w.c_w2, f->w.c_b2, h3, TRUE);
-        dense(m, b->Hc, 3, h3, b->Hc, f->w.c_w3, f->w.c_b3, rgb, FALSE);
-        for (int i = 0; i < 3 * m; i++)
-            rgb[i] = 1.0f / (1.0f + expf(-rgb[i]));
-    }
+    gint64 i0 = c * CHUNK;
+    int m = (int)MIN((gint64)CHUNK, st->n - i0);
+    (void)slot;
+    colour_chunk(&b->packed, m, b->geo + i0 * AIGC_NERF_GEO_DIM, b->dir + 3 * i0,
+                 b->cin + i0 * AIGC_NERF_COLOUR_IN, b->h2 + i0 * b->Hc, b->h3 + i0 * b->Hc,
+                 b->rgb + 3 * i0);
 }
 
 void aigc_nerf_field_colour(const AigcNerfField *field, AigcNerfBatch *b, gint64 n)
 {
     g_return_if_fail(n <= b->capacity);
-    Stage st = {field, b, n, NULL, NULL, 0};
-    aigc_parallel_for((n + CHUNK - 1) / CHUNK, 1, colour_chunks, &st);
+    pack_colour(&b->packed, field);
+    Stage st = {field, b, n, NULL, NULL};
+    aigc_nerf_parallel_items((n + CHUNK - 1) / CHUNK, G_MAXINT, colour_item, &st);
 }
 
-/* The MLP gradients of slot s as named pointers into its part of slot_grads (same layout as the
- * field's flat gradient buffer). */
-static AigcNerfWeights slot_weights(const AigcNerfField *f, AigcNerfBatch *b, gint64 s)
+/* ---- inference on the calling thread ---- */
+
+gsize aigc_nerf_field_rows_scratch(const AigcNerfField *f)
 {
-    float *base = b->slot_grads + s * b->n_mlp;
+    int E = aigc_hashgrid_n_outputs(&f->grid), Hd = f->config.density_hidden,
+        Hc = f->config.colour_hidden;
+    return (gsize)CHUNK * (MAX(E + Hd, AIGC_NERF_COLOUR_IN + 2 * Hc));
+}
+
+void aigc_nerf_field_density_rows(const AigcNerfField *field, const AigcNerfPacked *packed,
+                                  float *scratch, gint64 n, const float *x, float *geo,
+                                  float *sigma)
+{
+    float *enc = scratch, *h1 = scratch + CHUNK * packed->d1.n_in;
+    for (gint64 i0 = 0; i0 < n; i0 += CHUNK) {
+        int m = (int)MIN((gint64)CHUNK, n - i0);
+        density_chunk(field, packed, m, x + 3 * i0, enc, h1, geo + i0 * AIGC_NERF_GEO_DIM,
+                      sigma + i0);
+    }
+}
+
+void aigc_nerf_field_colour_rows(const AigcNerfField *field, const AigcNerfPacked *packed,
+                                 float *scratch, gint64 n, const float *geo, const float *dir,
+                                 float *rgb)
+{
+    (void)field;
+    int Hc = packed->c2.n_in;
+    float *cin = scratch, *h2 = cin + CHUNK * AIGC_NERF_COLOUR_IN, *h3 = h2 + CHUNK * Hc;
+    for (gint64 i0 = 0; i0 < n; i0 += CHUNK) {
+        int m = (int)MIN((gint64)CHUNK, n - i0);
+        colour_chunk(packed, m, geo + i0 * AIGC_NERF_GEO_DIM, dir + 3 * i0, cin, h2, h3,
+                     rgb + 3 * i0);
+    }
+}
+
+/* The MLP gradients of group g as named pointers into its part of group_grads (same layout as
+ * the field's flat gradient buffer). */
+static AigcNerfWeights group_weights(const AigcNerfField *f, AigcNerfBatch *b, gint64 g)
+{
+    float *base = b->group_grads + g * b->n_mlp;
     const float *flat = aigc_params_get_grad(f->mlp_params);
     AigcNerfWeights w = {0};
 #define AT(field) w.field = base + (f->g.field - flat)
@@ -358,51 +421,57 @@ static AigcNerfWeights slot_weights(const AigcNerfField *f, AigcNerfBatch *b, gi
     return w;
 }
 
-/* Slot s runs the MLP backward of chunks s, s + n_slots, … into its own weight gradients. */
-static void backward_slots(gint64 begin, gint64 end, gpointer data)
+/* The MLP backward of the chunks of group `group` into the group's weight gradients, with the
+ * scratch of worker `slot`. */
+static void backward_group(gint64 group, int slot, gpointer data)
 {
     const Stage *st = data;
     const AigcNerfField *f = st->field;
     AigcNerfBatch *b = st->b;
-    const AigcNerfWeights *w = &f->w;
     gint64 n_chunks = (st->n + CHUNK - 1) / CHUNK;
-    for (gint64 s = begin; s < end; s++) {
-        memset(b->slot_grads + s * b->n_mlp, 0, sizeof(float) * b->n_mlp);
-        AigcNerfWeights g = slot_weights(f, b, s);
-        float *work = b->slot_work + s * slot_work_floats(b);
-        float *d_h3 = work, *d_h2 = d_h3 + CHUNK * b->Hc, *d_geo = d_h2 + CHUNK * b->Hc,
-              *d_h1 = d_geo + CHUNK * AIGC_NERF_GEO_DIM, *d_logit = d_h1 + CHUNK * b->Hd;
-        for (gint64 c = s; c < n_chunks; c += st->n_slots) {
-            gint64 i0 = c * CHUNK;
-            int m = (int)MIN((gint64)CHUNK, st->n - i0);
-            const float *rgb = b->rgb + 3 * i0, *h3 = b->h3 + i0 * b->Hc, *h2 = b->h2 + i0 * b->Hc,
-                        *cin = b->cin + i0 * AIGC_NERF_COLOUR_IN,
-                        *geo = b->geo + i0 * AIGC_NERF_GEO_DIM, *h1 = b->h1 + i0 * b->Hd,
-                        *enc = b->enc + i0 * b->E;
-            const float *d_rgb = st->d_rgb + 3 * i0, *d_sigma = st->d_sigma + i0;
-            /* colour MLP, from the sigmoid back */
-            for (int i = 0; i < 3 * m; i++)
-                d_logit[i] = d_rgb[i] * rgb[i] * (1.0f - rgb[i]);
-            dense_backward(m, b->Hc, 3, h3, b->Hc, w->c_w3, d_logit, g.c_w3, g.c_b3, d_h3, b->Hc);
-            relu_backward(m, b->Hc, d_h3, h3);
-            dense_backward(m, b->Hc, b->Hc, h2, b->Hc, w->c_w2, d_h3, g.c_w2, g.c_b2, d_h2, b->Hc);
-            relu_backward(m, b->Hc, d_h2, h2);
-            /* only the geometry columns of the colour input have parameters behind them */
-            dense_backward(m, AIGC_NERF_COLOUR_IN, b->Hc, cin, AIGC_NERF_COLOUR_IN, w->c_w1, d_h2,
-                           g.c_w1, g.c_b1, d_geo, AIGC_NERF_GEO_DIM);
-            /* σ = exp(raw) joins through geo[0], with trunc_exp's clamped derivative */
-            for (int i = 0; i < m; i++) {
-                float raw = geo[(gsize)i * AIGC_NERF_GEO_DIM];
-                raw = CLAMP(raw, -AIGC_NERF_LOG_DENSITY_MAX, AIGC_NERF_LOG_DENSITY_MAX);
-                d_geo[(gsize)i * AIGC_NERF_GEO_DIM] += d_sigma[i] * expf(raw);
-            }
-            /* density MLP */
-            dense_backward(m, b->Hd, AIGC_NERF_GEO_DIM, h1, b->Hd, w->d_w2, d_geo, g.d_w2, g.d_b2,
-                           d_h1, b->Hd);
-            relu_backward(m, b->Hd, d_h1, h1);
-            dense_backward(m, b->E, b->Hd, enc, b->E, w->d_w1, d_h1, g.d_w1, g.d_b1,
-                           b->d_enc + i0 * b->E, b->E);
+    memset(b->group_grads + group * b->n_mlp, 0, sizeof(float) * b->n_mlp);
+    AigcNerfWeights g = group_weights(f, b, group);
+    float *work = b->slot_work + slot * slot_work_floats(b);
+    float *d_h3 = work, *d_h2 = d_h3 + CHUNK * b->Hc, *d_geo = d_h2 + CHUNK * b->Hc,
+          *d_h1 = d_geo + CHUNK * AIGC_NERF_GEO_DIM, *d_logit = d_h1 + CHUNK * b->Hd;
+    for (gint64 c = group * GROUP_CHUNKS; c < MIN(n_chunks, (group + 1) * GROUP_CHUNKS); c++) {
+        gint64 i0 = c * CHUNK;
+        int m = (int)MIN((gint64)CHUNK, st->n - i0);
+        const float *rgb = b->rgb + 3 * i0, *h3 = b->h3 + i0 * b->Hc, *h2 = b->h2 + i0 * b->Hc,
+                    *cin = b->cin + i0 * AIGC_NERF_COLOUR_IN,
+                    *geo = b->geo + i0 * AIGC_NERF_GEO_DIM, *h1 = b->h1 + i0 * b->Hd,
+                    *enc = b->enc + i0 * b->E;
+        const float *d_rgb = st->d_rgb + 3 * i0, *d_sigma = st->d_sigma + i0;
+        /* colour MLP, from the sigmoid back; each dx product applies the ReLU mask of
+         * the layer below */
+        const AigcNerfPacked *p = &b->packed;
+        for (int i = 0; i < 3 * m; i++)
+            d_logit[i] = d_rgb[i] * rgb[i] * (1.0f - rgb[i]);
+        aigc_nerf_dense_grad(m, 3, b->Hc, d_logit, 3, h3, b->Hc, g.c_w3, g.c_b3);
+        aigc_nerf_dense_forward(&p->c3_back, m, d_logit, 3, d_h3, b->Hc, AIGC_NERF_ACT_RELU_MASK,
+                                h3, b->Hc);
+        aigc_nerf_dense_grad(m, b->Hc, b->Hc, d_h3, b->Hc, h2, b->Hc, g.c_w2, g.c_b2);
+        aigc_nerf_dense_forward(&p->c2_back, m, d_h3, b->Hc, d_h2, b->Hc, AIGC_NERF_ACT_RELU_MASK,
+                                h2, b->Hc);
+        /* only the geometry columns of the colour input have parameters behind them */
+        aigc_nerf_dense_grad(m, b->Hc, AIGC_NERF_COLOUR_IN, d_h2, b->Hc, cin, AIGC_NERF_COLOUR_IN,
+                             g.c_w1, g.c_b1);
+        aigc_nerf_dense_forward(&p->c1_back, m, d_h2, b->Hc, d_geo, AIGC_NERF_GEO_DIM,
+                                AIGC_NERF_ACT_NONE, NULL, 0);
+        /* σ = exp(raw) joins through geo[0], with trunc_exp's clamped derivative */
+        for (int i = 0; i < m; i++) {
+            float raw = geo[(gsize)i * AIGC_NERF_GEO_DIM];
+            raw = CLAMP(raw, -AIGC_NERF_LOG_DENSITY_MAX, AIGC_NERF_LOG_DENSITY_MAX);
+            d_geo[(gsize)i * AIGC_NERF_GEO_DIM] += d_sigma[i] * expf(raw);
         }
+        /* density MLP */
+        aigc_nerf_dense_grad(m, AIGC_NERF_GEO_DIM, b->Hd, d_geo, AIGC_NERF_GEO_DIM, h1, b->Hd,
+                             g.d_w2, g.d_b2);
+        aigc_nerf_dense_forward(&p->d2_back, m, d_geo, AIGC_NERF_GEO_DIM, d_h1, b->Hd,
+                                AIGC_NERF_ACT_RELU_MASK, h1, b->Hd);
+        aigc_nerf_dense_grad(m, b->Hd, b->E, d_h1, b->Hd, enc, b->E, g.d_w1, g.d_b1);
+        aigc_nerf_dense_forward(&p->d1_back, m, d_h1, b->Hd, b->d_enc + i0 * b->E, b->E,
+                                AIGC_NERF_ACT_NONE, NULL, 0);
     }
 }
 
@@ -413,13 +482,14 @@ void aigc_nerf_field_backward(AigcNerfField *field, AigcNerfBatch *b, gint64 n, 
     if (n == 0)
         return;
     gint64 n_chunks = (n + CHUNK - 1) / CHUNK;
-    int n_slots = (int)MIN(MIN((gint64)b->n_slots, (gint64)aigc_threads_get()), n_chunks);
-    Stage st = {field, b, n, d_rgb, d_sigma, n_slots};
-    aigc_parallel_for(n_slots, 1, backward_slots, &st);
-    /* Slot gradients, added in slot order: the same sum for the same thread budget. */
+    gint64 n_groups = (n_chunks + GROUP_CHUNKS - 1) / GROUP_CHUNKS;
+    pack_backward(&b->packed, field);
+    Stage st = {field, b, n, d_rgb, d_sigma};
+    aigc_nerf_parallel_items(n_groups, b->n_slots, backward_group, &st);
+    /* Group gradients, added in group order: the same sum whatever the threads. */
     float *g = aigc_params_get_grad(field->mlp_params);
-    for (int s = 0; s < n_slots; s++) {
-        const float *sg = b->slot_grads + (gsize)s * b->n_mlp;
+    for (gint64 s = 0; s < n_groups; s++) {
+        const float *sg = b->group_grads + (gsize)s * b->n_mlp;
         for (gint64 i = 0; i < b->n_mlp; i++)
             g[i] += sg[i];
     }

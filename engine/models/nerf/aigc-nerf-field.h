@@ -13,6 +13,7 @@
 #pragma once
 
 #include "models/nerf/aigc-hashgrid.h"
+#include "models/nerf/aigc-nerf-dense.h"
 #include "tensor/aigc-params.h"
 
 G_BEGIN_DECLS
@@ -22,6 +23,7 @@ G_BEGIN_DECLS
 #define AIGC_NERF_COLOUR_IN       (AIGC_NERF_GEO_DIM + AIGC_NERF_SH_DIM)
 #define AIGC_NERF_MAX_HIDDEN      256
 #define AIGC_NERF_LOG_DENSITY_MAX 15.0f /* σ = exp(min(raw, this)) */
+#define AIGC_NERF_CHUNK           128   /* rows the stages work on at a time */
 
 typedef struct {
     AigcHashgridConfig grid;
@@ -63,6 +65,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(AigcNerfField, aigc_nerf_field_free)
 /* instant-ngp's initialisation: table uniform ±1e-4, weights Xavier-uniform, biases zero. */
 void aigc_nerf_field_init_weights(AigcNerfField *field, guint64 seed);
 
+/* The MLP weights packed for the kernels of aigc-nerf-dense.h: the layers (forward) and, for
+ * the backward pass, the weights as they multiply a layer's output gradient (dx = dz·W). */
+typedef struct {
+    AigcNerfDense d1, d2, c1, c2, c3;                          /* Wᵀ */
+    AigcNerfDense d1_back, d2_back, c1_back, c2_back, c3_back; /* W; c1_back: geo columns only */
+} AigcNerfPacked;
+
 /* Activations of up to `capacity` samples; rows are samples. */
 typedef struct {
     gint64 capacity;
@@ -78,11 +87,13 @@ typedef struct {
     float *h3;    /* (n, Hc) */
     float *rgb;   /* (n, 3) after the sigmoid */
     /* training only (NULL for inference) */
-    float *d_enc;      /* (n, E) ∂L/∂enc for the hash-grid backward */
-    int n_slots;       /* work slots of the backward pass (the thread budget at creation) */
-    float *slot_work;  /* (n_slots, chunk scratch) */
-    float *slot_grads; /* (n_slots, MLP parameters) per-slot weight gradients */
+    float *d_enc;       /* (n, E) ∂L/∂enc for the hash-grid backward */
+    int n_slots;        /* workers of the backward pass (the thread budget at creation) */
+    float *slot_work;   /* (n_slots, chunk scratch) */
+    int n_groups;       /* groups of chunks of the backward pass, for `capacity` samples */
+    float *group_grads; /* (n_groups, MLP parameters) each group's weight gradients */
     gint64 n_mlp;
+    AigcNerfPacked packed; /* refreshed from the field at the start of each stage */
 } AigcNerfBatch;
 
 /* (transfer full) Room for `capacity` samples (about 1.1 KiB each with the default widths);
@@ -105,5 +116,26 @@ void aigc_nerf_field_colour(const AigcNerfField *field, AigcNerfBatch *batch, gi
  * samples of the last density (and, with the same n, colour) stage. d_rgb is overwritten. */
 void aigc_nerf_field_backward(AigcNerfField *field, AigcNerfBatch *batch, gint64 n, float *d_rgb,
                               const float *d_sigma);
+
+/* ---- inference on the calling thread (for callers that are parallel already) ---- */
+
+/* Room for the packed weights; aigc_nerf_packed_update copies the field's current weights in
+ * (again after every change of the weights). */
+void aigc_nerf_packed_init(AigcNerfPacked *packed, const AigcNerfField *field);
+void aigc_nerf_packed_clear(AigcNerfPacked *packed);
+void aigc_nerf_packed_update(AigcNerfPacked *packed, const AigcNerfField *field);
+
+/* Floats of scratch one call of the two functions below needs. */
+gsize aigc_nerf_field_rows_scratch(const AigcNerfField *field);
+/* geo (n, 16) and sigma (n) at n points x (n, 3) in the unit cube, as aigc_nerf_field_density
+ * computes them. */
+void aigc_nerf_field_density_rows(const AigcNerfField *field, const AigcNerfPacked *packed,
+                                  float *scratch, gint64 n, const float *x, float *geo,
+                                  float *sigma);
+/* rgb (n, 3) from geo (n, 16) and unit view directions dir (n, 3), as aigc_nerf_field_colour
+ * computes it. */
+void aigc_nerf_field_colour_rows(const AigcNerfField *field, const AigcNerfPacked *packed,
+                                 float *scratch, gint64 n, const float *geo, const float *dir,
+                                 float *rgb);
 
 G_END_DECLS

@@ -2,218 +2,256 @@
  *
  * Rendering a view of a NeRF scene, and the PSNR of a dataset's views.
  *
- * DESIGN: rays are marched in rounds, as instant-ngp's renderer does, so that density is not
- * computed behind surfaces. A chunk of rays starts all alive; each round every alive ray takes
- * its next K samples through occupied cells (K grows 8, 16, 32 as rays die, bounded by the
- * batch), the density stage runs on all of them, each ray keeps the samples before its
- * transmittance drops below 1e-4, the colour stage runs on those, and they are composited into
- * the ray's running colour, depth and transmittance. A ray dies when it is opaque, leaves the
- * box or reaches max_samples_per_ray. Samples lie on each ray's lattice t_enter + (k + ½)·dt,
- * the same points the one-shot path of training would use.
+ * DESIGN: the image is cut into tiles of 16 × 16 pixels that the threads take from a shared
+ * counter, so a thread that got easy tiles (background) takes more of them; each thread renders
+ * its tile alone with its own scratch, the field's stages running on the calling thread
+ * (aigc_nerf_field_*_rows), with nothing shared but the packed weights.
+ *
+ * Within a tile, rays are marched in rounds, as instant-ngp's renderer does, so that density is
+ * not computed behind surfaces: every alive ray takes its next K samples through occupied cells
+ * (K grows 8, 16, 32 as rounds go by, bounded by the round's room; only 4 for a ray that is
+ * inside a surface — its last sample's α above 0.3 or its transmittance below ½ — as it will
+ * soon be opaque: a fifth fewer densities for twice the rounds), the density stage runs on
+ * all of them, each ray keeps the samples before its transmittance drops below 1e-4, the colour
+ * stage runs on those, and they are composited into the ray's running colour, depth and
+ * transmittance. A ray dies when it is opaque, leaves the box or reaches max_samples_per_ray.
+ * The colour stage (two thirds of the MLP work) also skips a ray's samples of negligible
+ * weight w = T·α while their total stays within SKIP_WEIGHT, the tolerance early termination
+ * already allows: their colour could move the pixel by at most that much (in [0, 1] units), and
+ * they still count in the transmittance, depth and opacity.
+ * Samples lie on each ray's lattice t_enter + (k + ½)·dt, the same points the one-shot path of
+ * training would use. A pixel's value depends only on its own ray, never on the tile or thread
+ * that rendered it.
  */
 #include "aigc-nerf.h"
 
+#include "models/nerf/aigc-nerf-parallel.h"
 #include "models/nerf/aigc-volrender.h"
 #include "tensor/aigc-threads.h"
 
 #include <math.h>
 #include <string.h>
 
-#define RENDER_RAYS    4096      /* rays per chunk */
-#define RENDER_SAMPLES (1 << 16) /* samples per round at most (≈ 70 MiB of batch) */
-#define ROUND_FIRST    8
-#define ROUND_MAX      32
+#define TILE          16 /* pixels per tile side */
+#define TILE_RAYS     (TILE * TILE)
+#define ROUND_SAMPLES (TILE_RAYS * 16) /* samples of one round at most */
+#define ROUND_FIRST   8
+#define ROUND_MAX     32
+#define ROUND_SURFACE 4                                /* samples for a ray inside a surface */
+#define SKIP_WEIGHT   AIGC_VOLRENDER_MIN_TRANSMITTANCE /* colour left out per ray, at most */
 
-struct _AigcNerfRenderRay {
+typedef struct {
     float o[3], d[3];
     float t_start; /* the lattice origin for the next march (first sample at + dt/2) */
     float t_exit;
     float T; /* transmittance so far */
     float acc[3], depth;
+    float skip_left;  /* weight whose colour may still be skipped */
     int n_samples;    /* taken so far */
-    int first, count; /* this round's samples in the batch */
+    int first, count; /* this round's samples */
+    int asked;        /* samples asked for this round */
+    float alpha;      /* of the last sample composited */
     gboolean alive;
+} TileRay;
+
+/* One thread's scratch. */
+typedef struct {
+    TileRay rays[TILE_RAYS];
+    int alive[TILE_RAYS]; /* indices of alive rays */
+    float t[ROUND_SAMPLES];
+    float x[3 * ROUND_SAMPLES]; /* unit-cube positions */
+    float sigma[ROUND_SAMPLES];
+    float geo[AIGC_NERF_GEO_DIM * ROUND_SAMPLES]; /* density MLP outputs */
+    float dir[3 * ROUND_SAMPLES];                 /* of the kept samples */
+    float w[ROUND_SAMPLES];                       /* weights of the kept samples */
+    float rgb[3 * ROUND_SAMPLES];
+    float *mlp; /* (aigc_nerf_field_rows_scratch) */
+} Slot;
+
+struct _AigcNerfRenderer {
+    int n_slots;
+    Slot *slots;
+    float *mlp; /* (n_slots, mlp_floats) */
+    AigcNerfPacked packed;
 };
-typedef struct _AigcNerfRenderRay RenderRay;
+typedef struct _AigcNerfRenderer Renderer;
+
+void aigc_nerf_renderer_free(Renderer *r)
+{
+    if (!r)
+        return;
+    g_free(r->slots);
+    g_free(r->mlp);
+    aigc_nerf_packed_clear(&r->packed);
+    g_free(r);
+}
+
+/* The scene's renderer with a slot for each thread and the current weights. */
+static Renderer *get_renderer(AigcNerf *nerf)
+{
+    int n_slots = aigc_threads_get();
+    if (nerf->renderer && nerf->renderer->n_slots < n_slots)
+        g_clear_pointer(&nerf->renderer, aigc_nerf_renderer_free);
+    if (!nerf->renderer) {
+        Renderer *r = g_new0(Renderer, 1);
+        r->n_slots = n_slots;
+        r->slots = g_new(Slot, n_slots);
+        gsize mlp_floats = aigc_nerf_field_rows_scratch(nerf->field);
+        gsize all_floats = n_slots * mlp_floats;
+        r->mlp = g_new(float, all_floats);
+        for (int s = 0; s < n_slots; s++)
+            r->slots[s].mlp = r->mlp + s * mlp_floats;
+        aigc_nerf_packed_init(&r->packed, nerf->field);
+        nerf->renderer = r;
+    }
+    aigc_nerf_packed_update(&nerf->renderer->packed, nerf->field);
+    return nerf->renderer;
+}
 
 typedef struct {
     AigcNerf *nerf;
-    RenderRay *rays;
+    Renderer *renderer;
     const AigcPinhole *camera;
     const double *c2w;
-    gint64 first_pixel;
-    int *alive; /* indices of alive rays */
-    int n_alive, K;
-    float *t;     /* (RENDER_SAMPLES) sample distances */
-    gint64 *keep; /* (RENDER_SAMPLES) */
-    AigcNerfBatch *batch;
+    const float *background;
+    float *rgb, *depth, *opacity;
+    int tiles_x;
 } Frame;
 
-static void setup_rays(gint64 begin, gint64 end, gpointer data)
+/* Marches, shades and composites the alive rays of a tile until none is left. */
+static void render_rays(const Frame *fr, Slot *sl, int n_alive)
 {
-    Frame *fr = data;
-    for (gint64 i = begin; i < end; i++) {
-        RenderRay *r = &fr->rays[i];
-        gint64 pixel = fr->first_pixel + i;
-        int x = (int)(pixel % fr->camera->width), y = (int)(pixel / fr->camera->width);
-        aigc_pinhole_ray(fr->camera, fr->c2w, x + 0.5, y + 0.5, r->o, r->d);
+    AigcNerf *nerf = fr->nerf;
+    const AigcNerfPacked *packed = &fr->renderer->packed;
+    const int cap = nerf->config.max_samples_per_ray;
+    const float dt = nerf->dt;
+    int round_size = ROUND_FIRST;
+    while (n_alive > 0) {
+        int K = MAX(1, MIN(round_size, ROUND_SAMPLES / n_alive));
+        round_size = MIN(round_size * 2, ROUND_MAX);
+        /* march: each alive ray's next samples, one after the other */
+        int n_samples = 0;
+        for (int k = 0; k < n_alive; k++) {
+            TileRay *r = &sl->rays[sl->alive[k]];
+            r->asked = r->alpha > 0.3f || r->T < 0.5f ? MIN(K, ROUND_SURFACE) : K;
+            int n =
+                aigc_occupancy_march(nerf->occupancy, r->o, r->d, r->t_start, r->t_exit, dt, 0.5f,
+                                     MIN(r->asked, cap - r->n_samples), sl->t + n_samples);
+            r->first = n_samples;
+            r->count = n;
+            for (int j = n_samples; j < n_samples + n; j++) {
+                float p[3];
+                for (int a = 0; a < 3; a++)
+                    p[a] = r->o[a] + sl->t[j] * r->d[a];
+                aigc_nerf_to_unit(nerf, p, sl->x + 3 * j);
+            }
+            n_samples += n;
+        }
+        /* density, then each ray's samples before it turns opaque, moved to the front */
+        aigc_nerf_field_density_rows(nerf->field, packed, sl->mlp, n_samples, sl->x, sl->geo,
+                                     sl->sigma);
+        int n_keep = 0;
+        for (int k = 0; k < n_alive; k++) {
+            TileRay *r = &sl->rays[sl->alive[k]];
+            int first = n_keep, j = 0;
+            for (; j < r->count && r->T >= AIGC_VOLRENDER_MIN_TRANSMITTANCE; j++) {
+                int i = r->first + j;
+                float tr = expf(-sl->sigma[i] * dt);
+                float w = r->T * (1.0f - tr);
+                r->depth += w * sl->t[i];
+                r->T *= tr;
+                r->alpha = 1.0f - tr;
+                if (w <= r->skip_left) {
+                    r->skip_left -= w;
+                    continue;
+                }
+                /* kept for the colour stage: moved to the front (n_keep ≤ i) */
+                sl->w[n_keep] = w;
+                memmove(sl->geo + (gsize)n_keep * AIGC_NERF_GEO_DIM,
+                        sl->geo + (gsize)i * AIGC_NERF_GEO_DIM, AIGC_NERF_GEO_DIM * sizeof(float));
+                memcpy(sl->dir + 3 * n_keep, r->d, sizeof r->d);
+                n_keep++;
+            }
+            r->n_samples += r->count;
+            /* Fewer samples than asked for: the ray left the box (or hit its cap). */
+            gboolean exhausted = r->count < r->asked || r->n_samples >= cap;
+            if (r->count > 0)
+                r->t_start = sl->t[r->first + r->count - 1] + 0.5f * dt;
+            r->first = first;
+            r->count = n_keep - first;
+            r->alive = !exhausted && r->T >= AIGC_VOLRENDER_MIN_TRANSMITTANCE;
+        }
+        /* colour on what is left, and compositing */
+        aigc_nerf_field_colour_rows(nerf->field, packed, sl->mlp, n_keep, sl->geo, sl->dir,
+                                    sl->rgb);
+        int n_next = 0;
+        for (int k = 0; k < n_alive; k++) {
+            TileRay *r = &sl->rays[sl->alive[k]];
+            for (int i = r->first; i < r->first + r->count; i++)
+                for (int c = 0; c < 3; c++)
+                    r->acc[c] += sl->w[i] * sl->rgb[3 * i + c];
+            if (r->alive)
+                sl->alive[n_next++] = sl->alive[k];
+        }
+        n_alive = n_next;
+    }
+}
+
+static void render_tile(const Frame *fr, Slot *sl, int tile)
+{
+    const AigcPinhole *cam = fr->camera;
+    int x0 = (tile % fr->tiles_x) * TILE, y0 = (tile / fr->tiles_x) * TILE;
+    int w = MIN(TILE, cam->width - x0), h = MIN(TILE, cam->height - y0);
+    int n_alive = 0;
+    for (int i = 0; i < w * h; i++) {
+        TileRay *r = &sl->rays[i];
+        aigc_pinhole_ray(cam, fr->c2w, x0 + i % w + 0.5, y0 + i / w + 0.5, r->o, r->d);
         float t0, t1;
         r->alive = aigc_occupancy_clip(fr->nerf->occupancy, r->o, r->d, 0.0f, &t0, &t1);
         r->t_start = t0;
         r->t_exit = t1;
         r->T = 1.0f;
         r->acc[0] = r->acc[1] = r->acc[2] = r->depth = 0.0f;
+        r->skip_left = SKIP_WEIGHT;
+        r->alpha = 0.0f;
         r->n_samples = 0;
+        if (r->alive)
+            sl->alive[n_alive++] = i;
+    }
+    render_rays(fr, sl, n_alive);
+    for (int i = 0; i < w * h; i++) {
+        const TileRay *r = &sl->rays[i];
+        gint64 p = (gint64)(y0 + i / w) * cam->width + x0 + i % w;
+        for (int c = 0; c < 3; c++)
+            fr->rgb[3 * p + c] = r->acc[c] + r->T * fr->background[c];
+        if (fr->depth)
+            fr->depth[p] = r->depth;
+        if (fr->opacity)
+            fr->opacity[p] = 1.0f - r->T;
     }
 }
 
-/* How many samples each alive ray takes this round (count), or, with fr->t set, the samples. */
-static void march_round(gint64 begin, gint64 end, gpointer data)
+static void render_tile_item(gint64 tile, int slot, gpointer data)
 {
-    Frame *fr = data;
-    AigcNerf *nerf = fr->nerf;
-    for (gint64 k = begin; k < end; k++) {
-        RenderRay *r = &fr->rays[fr->alive[k]];
-        int max = MIN(fr->K, nerf->config.max_samples_per_ray - r->n_samples);
-        float *t = fr->t ? fr->t + r->first : NULL;
-        int n = aigc_occupancy_march(nerf->occupancy, r->o, r->d, r->t_start, r->t_exit, nerf->dt,
-                                     0.5f, t ? r->count : max, t);
-        if (!t) {
-            r->count = n;
-            continue;
-        }
-        for (int j = 0; j < n; j++) {
-            float p[3];
-            for (int a = 0; a < 3; a++)
-                p[a] = r->o[a] + t[j] * r->d[a];
-            aigc_nerf_to_unit(nerf, p, fr->batch->x + 3 * (r->first + j));
-            memcpy(fr->batch->dir + 3 * (r->first + j), r->d, sizeof r->d);
-        }
-    }
-}
-
-/* Each ray's samples before it turns opaque, from its current transmittance. */
-static void count_used(gint64 begin, gint64 end, gpointer data)
-{
-    Frame *fr = data;
-    float dt = fr->nerf->dt;
-    for (gint64 k = begin; k < end; k++) {
-        RenderRay *r = &fr->rays[fr->alive[k]];
-        float T = r->T;
-        int j = 0;
-        for (; j < r->count && T >= AIGC_VOLRENDER_MIN_TRANSMITTANCE; j++)
-            T *= expf(-fr->batch->sigma[r->first + j] * dt);
-        r->n_samples += r->count;
-        /* Fewer samples than asked for: the ray left the box (or hit its cap). */
-        gboolean exhausted =
-            r->count < fr->K || r->n_samples >= fr->nerf->config.max_samples_per_ray;
-        if (r->count > 0)
-            r->t_start = fr->t[r->first + r->count - 1] + 0.5f * dt;
-        r->count = j;
-        r->alive = !exhausted && T >= AIGC_VOLRENDER_MIN_TRANSMITTANCE;
-    }
-}
-
-static void composite(gint64 begin, gint64 end, gpointer data)
-{
-    Frame *fr = data;
-    float dt = fr->nerf->dt;
-    for (gint64 k = begin; k < end; k++) {
-        RenderRay *r = &fr->rays[fr->alive[k]];
-        for (int j = 0; j < r->count; j++) {
-            int i = r->first + j;
-            float tr = expf(-fr->batch->sigma[i] * dt);
-            float w = r->T * (1.0f - tr);
-            for (int c = 0; c < 3; c++)
-                r->acc[c] += w * fr->batch->rgb[3 * i + c];
-            r->depth += w * fr->t[i];
-            r->T *= tr;
-        }
-    }
-}
-
-/* Renders rays [0, n) of the chunk to the end. */
-static void render_chunk(Frame *fr, gint64 n)
-{
-    aigc_parallel_for(n, 256, setup_rays, fr);
-    fr->n_alive = 0;
-    for (gint64 i = 0; i < n; i++)
-        if (fr->rays[i].alive)
-            fr->alive[fr->n_alive++] = (int)i;
-    int round_size = ROUND_FIRST;
-    while (fr->n_alive > 0) {
-        fr->K = MAX(1, MIN(round_size, (int)(RENDER_SAMPLES / fr->n_alive)));
-        round_size = MIN(round_size * 2, ROUND_MAX);
-        /* march: count, place, write */
-        float *t = fr->t;
-        fr->t = NULL;
-        aigc_parallel_for(fr->n_alive, 64, march_round, fr);
-        fr->t = t;
-        gint64 n_samples = 0;
-        for (int k = 0; k < fr->n_alive; k++) {
-            RenderRay *r = &fr->rays[fr->alive[k]];
-            r->first = (int)n_samples;
-            n_samples += r->count;
-        }
-        aigc_parallel_for(fr->n_alive, 64, march_round, fr);
-        /* density, early termination, colour on what is left, compositing */
-        aigc_nerf_field_density(fr->nerf->field, fr->batch, n_samples);
-        int n_round = fr->n_alive;
-        aigc_parallel_for(n_round, 64, count_used, fr);
-        gint64 n_keep = 0;
-        for (int k = 0; k < n_round; k++) {
-            RenderRay *r = &fr->rays[fr->alive[k]];
-            for (int j = 0; j < r->count; j++) {
-                fr->keep[n_keep] = r->first + j;
-                fr->t[n_keep] = fr->t[r->first + j];
-                n_keep++;
-            }
-            r->first = (int)(n_keep - r->count);
-        }
-        aigc_nerf_batch_compact(fr->batch, fr->keep, n_keep);
-        aigc_nerf_field_colour(fr->nerf->field, fr->batch, n_keep);
-        aigc_parallel_for(n_round, 64, composite, fr);
-        int n_alive = 0;
-        for (int k = 0; k < n_round; k++)
-            if (fr->rays[fr->alive[k]].alive)
-                fr->alive[n_alive++] = fr->alive[k];
-        fr->n_alive = n_alive;
-    }
+    const Frame *fr = data;
+    render_tile(fr, &fr->renderer->slots[slot], (int)tile);
 }
 
 void aigc_nerf_render(AigcNerf *nerf, const AigcPinhole *camera, const double c2w[16],
                       const float background[3], float *rgb, float *depth, float *opacity)
 {
-    if (!nerf->render_batch)
-        nerf->render_batch = aigc_nerf_batch_new(nerf->field, RENDER_SAMPLES, FALSE);
-    if (!nerf->render_rays)
-        nerf->render_rays = g_new(RenderRay, RENDER_RAYS);
+    Renderer *renderer = get_renderer(nerf);
+    int tiles_x = (camera->width + TILE - 1) / TILE, tiles_y = (camera->height + TILE - 1) / TILE;
     Frame fr = {.nerf = nerf,
-                .rays = nerf->render_rays,
+                .renderer = renderer,
                 .camera = camera,
                 .c2w = c2w,
-                .batch = nerf->render_batch};
-    int alive[RENDER_RAYS];
-    fr.alive = alive;
-    fr.t = g_new(float, RENDER_SAMPLES);
-    fr.keep = g_new(gint64, RENDER_SAMPLES);
-    gint64 n_pixels = (gint64)camera->width * camera->height;
-    for (gint64 p0 = 0; p0 < n_pixels; p0 += RENDER_RAYS) {
-        gint64 n = MIN((gint64)RENDER_RAYS, n_pixels - p0);
-        fr.first_pixel = p0;
-        render_chunk(&fr, n);
-        for (gint64 i = 0; i < n; i++) {
-            const RenderRay *r = &fr.rays[i];
-            for (int c = 0; c < 3; c++)
-                rgb[3 * (p0 + i) + c] = r->acc[c] + r->T * background[c];
-            if (depth)
-                depth[p0 + i] = r->depth;
-            if (opacity)
-                opacity[p0 + i] = 1.0f - r->T;
-        }
-    }
-    g_free(fr.t);
-    g_free(fr.keep);
+                .background = background,
+                .rgb = rgb,
+                .depth = depth,
+                .opacity = opacity,
+                .tiles_x = tiles_x};
+    aigc_nerf_parallel_items((gint64)tiles_x * tiles_y, renderer->n_slots, render_tile_item, &fr);
 }
 
 double aigc_nerf_eval_psnr(AigcNerf *nerf, const AigcTransforms *data, double *mse_out)

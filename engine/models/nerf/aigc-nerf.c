@@ -19,8 +19,8 @@
  * mean of samples per ray sets the next step's ray count.
  *
  * Every random choice comes from a counter-based stream forked per (step, ray), so a run is
- * reproducible; for the same thread budget it is bit for bit (the MLP gradients are summed per
- * work slot, one slot per thread; see aigc-nerf-field.c).
+ * reproducible bit for bit, whatever the thread count: no sum depends on how work was shared
+ * (the MLP gradients are summed per group of chunks, in group order; see aigc-nerf-field.c).
  */
 #include "aigc-nerf.h"
 
@@ -83,8 +83,7 @@ void aigc_nerf_free(AigcNerf *nerf)
         return;
     aigc_nerf_field_free(nerf->field);
     aigc_occupancy_free(nerf->occupancy);
-    aigc_nerf_batch_free(nerf->render_batch);
-    g_free(nerf->render_rays);
+    aigc_nerf_renderer_free(nerf->renderer);
     g_free(nerf);
 }
 

@@ -29,11 +29,13 @@ typedef struct {
     AigcNerfField *field;
     AigcOccupancy *occupancy;
     float aabb_min[3], aabb_max[3];
-    float dt;                               /* marching step, world units */
-    float density_threshold;                /* occupancy: σ·(diagonal / 1024) = 0.01 */
-    AigcNerfBatch *render_batch;            /* (lazily made) scratch of aigc_nerf_render */
-    struct _AigcNerfRenderRay *render_rays; /* (lazily made) */
+    float dt;                           /* marching step, world units */
+    float density_threshold;            /* occupancy: σ·(diagonal / 1024) = 0.01 */
+    struct _AigcNerfRenderer *renderer; /* (lazily made) scratch of aigc_nerf_render */
 } AigcNerf;
+
+/* (internal) Frees the renderer's scratch (aigc-nerf-render.c). */
+void aigc_nerf_renderer_free(struct _AigcNerfRenderer *renderer);
 
 /* World point → the unit cube of the scene box (the hash grid's domain). */
 static inline void aigc_nerf_to_unit(const AigcNerf *nerf, const float p[3], float x[3])

@@ -2,9 +2,12 @@
  *
  * Occupancy grid: cell bookkeeping, refresh, and ray marching that skips empty cells.
  *
- * Marching keeps samples on one lattice per ray, t = t_enter + (k + jitter)·dt: when the
- * current cell is empty, t jumps to the first lattice point past the cell's exit (the smallest
- * distance to the next cell boundary along any axis), so the samples a ray gets in a cell do not
+ * Marching keeps samples on one lattice per ray, t = t_enter + (k + jitter)·dt. It walks the
+ * cells the ray crosses one by one (Amanatides and Woo's traversal: the next cell is across
+ * whichever axis's boundary comes first), so an empty cell costs one comparison and one
+ * boundary distance, whatever its size; in an occupied cell it emits the lattice points before
+ * the cell's exit, stepping t by dt, and after empty cells it starts again at the first lattice
+ * point past where the ray entered the occupied one, so the samples a ray gets in a cell do not
  * depend on how it got there.
  */
 #include "aigc-occupancy.h"
@@ -133,38 +136,58 @@ int aigc_occupancy_march(const AigcOccupancy *occ, const float o[3], const float
                          float t_enter, float t_exit, float dt, float jitter, int max_samples,
                          float *t_out)
 {
-    int res = occ->res;
-    float size[3], inv_size[3];
-    cell_size(occ, size);
-    for (int a = 0; a < 3; a++)
-        inv_size[a] = 1.0f / size[a];
-    int n = 0;
     float t = t_enter + jitter * dt;
-    while (t < t_exit && n < max_samples) {
-        int c[3];
-        for (int a = 0; a < 3; a++) {
-            int ci = (int)floorf((o[a] + t * d[a] - occ->aabb_min[a]) * inv_size[a]);
-            c[a] = CLAMP(ci, 0, res - 1);
-        }
-        gint64 cell = c[0] + (gint64)res * (c[1] + (gint64)res * c[2]);
+    if (!(t < t_exit) || max_samples <= 0)
+        return 0;
+    const int res = occ->res;
+    const gint64 stride[3] = {1, res, (gint64)res * res};
+    float size[3];
+    cell_size(occ, size);
+    /* The cell of the first sample, then the distance to each axis's next boundary. */
+    int c[3], step[3];
+    float inv_d[3], t_bound[3];
+    gint64 cell = 0;
+    for (int a = 0; a < 3; a++) {
+        int ci = (int)floorf((o[a] + t * d[a] - occ->aabb_min[a]) * (1.0f / size[a]));
+        c[a] = CLAMP(ci, 0, res - 1);
+        cell += c[a] * stride[a];
+        step[a] = d[a] > 0.0f ? 1 : (d[a] < 0.0f ? -1 : 0);
+        inv_d[a] = step[a] ? 1.0f / d[a] : 0.0f;
+        t_bound[a] = step[a]
+                         ? (occ->aabb_min[a] + (c[a] + (step[a] > 0)) * size[a] - o[a]) * inv_d[a]
+                         : G_MAXFLOAT;
+    }
+    int n = 0;
+    float t_in = -G_MAXFLOAT; /* where the ray entered the current cell */
+    for (;;) {
+        int axis = t_bound[0] < t_bound[1] ? (t_bound[0] < t_bound[2] ? 0 : 2)
+                                           : (t_bound[1] < t_bound[2] ? 1 : 2);
+        float t_leave = t_bound[axis];
         if (aigc_occupancy_get(occ, cell)) {
-            if (t_out)
-                t_out[n] = t;
-            n++;
-            t += dt;
-            continue;
+            if (t < t_in) {
+                /* Back from empty cells: the first lattice point in this one. */
+                float k = ceilf((t_in - t_enter) / dt - jitter);
+                float t_next = t_enter + (k + jitter) * dt;
+                t = t_next > t ? t_next : t;
+            }
+            for (; t < t_leave && t < t_exit; t += dt) {
+                if (n == max_samples)
+                    return n;
+                if (t_out)
+                    t_out[n] = t;
+                n++;
+            }
         }
-        /* Leave the empty cell: the nearest boundary ahead, then the next lattice point. */
-        float t_leave = G_MAXFLOAT;
-        for (int a = 0; a < 3; a++) {
-            if (d[a] > 0.0f)
-                t_leave = MIN(t_leave, (occ->aabb_min[a] + (c[a] + 1) * size[a] - o[a]) / d[a]);
-            else if (d[a] < 0.0f)
-                t_leave = MIN(t_leave, (occ->aabb_min[a] + c[a] * size[a] - o[a]) / d[a]);
-        }
-        float k = ceilf((t_leave - t_enter) / dt - jitter);
-        float t_next = t_enter + (k + jitter) * dt;
-        t = t_next > t ? t_next : t + dt;
+        if (!(t_leave < t_exit))
+            break;
+        c[axis] += step[axis];
+        if (c[axis] < 0 || c[axis] >= res)
+            break;
+        cell += step[axis] * stride[axis];
+        t_in = t_leave;
+        t_bound[axis] =
+            (occ->aabb_min[axis] + (c[axis] + (step[axis] > 0)) * size[axis] - o[axis]) *
+            inv_d[axis];
     }
     return n;
 }

@@ -5,7 +5,8 @@
  * non-finite and singular matrices refused with the file named), and the training and render
  * jobs on a shrunken copy of the sample scene: files written, the PSNR measured and reported as
  * a preview, a resumed run continuing from its checkpoint, a stopped run saving its scene,
- * turntable frames and depth maps written as PNG.
+ * turntable frames and depth maps written as PNG; the same for the positional-encoding field
+ * (model=pe), whose scene renders and evaluates through the AigcScene calls.
  */
 #include "aigc-engine.h"
 #include "aigc-error.h"
@@ -330,6 +331,105 @@ static void test_train_and_render(void)
     g_assert_nonnull(strstr(aigc_job_get_error(bjob)->message, "100000"));
 }
 
+/* The positional-encoding field through the same job, files and scene calls. */
+static void test_train_and_render_pe(void)
+{
+    g_autofree char *ds = write_small_dataset(6, 2, 20);
+    g_autofree char *out = g_build_filename(tmp_dir, "small-pe.safetensors", NULL);
+    g_autoptr(AigcEngine) engine = aigc_engine_new(NULL);
+    const char *sets[][2] = {
+        {"model", "pe"},    {"depth", "3"},         {"width", "32"},     {"skip", "1"},
+        {"colour_width", "16"}, {"pos_freqs", "6"}, {"n_coarse", "8"},   {"n_fine", "8"},
+        {"rays_per_step", "64"}, {"lr", "5e-3"},    {"eval_every", "4"}, {"preview_every", "2"},
+        {"checkpoint_every", "3"}};
+    AigcSceneTrainParams *p = aigc_scene_train_params_new();
+    p->dataset = g_strdup(ds);
+    p->output = g_strdup(out);
+    p->steps = 6;
+    for (guint i = 0; i < G_N_ELEMENTS(sets); i++)
+        g_assert_true(aigc_scene_train_params_set(p, sets[i][0], sets[i][1], NULL));
+    GError *error = NULL;
+    g_assert_false(aigc_scene_train_params_set(p, "model", "mlp", &error));
+    g_assert_nonnull(strstr(error->message, "hashgrid or pe"));
+    g_clear_error(&error);
+    g_assert_false(aigc_scene_train_params_set(p, "density", "tanh", &error));
+    g_clear_error(&error);
+    g_assert_false(aigc_scene_train_params_set(p, "n_coarse", "1", &error));
+    g_clear_error(&error);
+
+    Seen seen = {0};
+    g_autoptr(AigcJob) job = aigc_scene_train_job_new(p);
+    g_assert_cmpint(run(engine, job, &seen), ==, AIGC_JOB_SUCCEEDED);
+    const AigcSceneTrainResult *r = aigc_job_get_result(job);
+    g_assert_cmpint(r->steps_done, ==, 6);
+    g_assert_true(isfinite(r->val_psnr));
+    g_assert_cmpfloat(r->val_psnr, >, 5);
+    g_assert_cmpint(seen.n_psnr, ==, 2);
+    g_assert_cmpint(seen.n_images, >=, 3);
+    double job_psnr = r->val_psnr;
+
+    g_autoptr(AigcScene) scene = aigc_scene_open(out, &error);
+    g_assert_no_error(error);
+    g_assert_nonnull(scene->pe);
+    g_assert_null(scene->nerf);
+    g_assert_cmpint(scene->pe->config.width, ==, 32);
+    g_assert_cmpstr(scene->title, ==, "NeRF-PE · smallbox");
+    g_assert_cmpfloat(fabs(scene->view.distance - 3.8), <, 0.2);
+    {
+        g_autoptr(AigcSafetensors) st = aigc_safetensors_open(out, NULL);
+        g_assert_cmpstr(aigc_safetensors_get_metadata(st, "family"), ==, "nerf-pe");
+        const char *training = aigc_safetensors_get_metadata(st, "training");
+        g_assert_nonnull(strstr(training, "\"model\": \"pe\""));
+        g_assert_nonnull(strstr(training, "\"steps\": 6"));
+    }
+    /* The scene's PSNR on the validation views is the job's (the file holds F32 weights). */
+    g_autofree char *val_json = g_build_filename(ds, "transforms_val.json", NULL);
+    g_autoptr(AigcTransforms) val = aigc_transforms_load(val_json, NULL, &error);
+    g_assert_no_error(error);
+    double mse;
+    double psnr = aigc_scene_eval_psnr(scene, val, &mse);
+    g_assert_cmpfloat(fabs(psnr - job_psnr), <, 1e-3);
+    g_assert_cmpfloat(mse, >, 0);
+    g_autofree float *rgb = g_new(float, 20 * 20 * 3);
+    g_autofree float *opacity = g_new(float, 20 * 20);
+    aigc_scene_render_rgb(scene, &val->camera, val->frames[1].c2w, rgb, NULL, opacity);
+    for (int i = 0; i < 20 * 20 * 3; i++)
+        g_assert_true(rgb[i] >= 0.0f && rgb[i] <= 1.0f);
+
+    /* Resumed to 9 steps; the hash-grid model refuses its checkpoint, naming the model. */
+    AigcSceneTrainParams *p2 = aigc_scene_train_params_new();
+    p2->dataset = g_strdup(ds);
+    p2->output = g_strdup(out);
+    p2->steps = 9;
+    p2->resume = TRUE;
+    for (guint i = 0; i < G_N_ELEMENTS(sets); i++)
+        g_assert_true(aigc_scene_train_params_set(p2, sets[i][0], sets[i][1], NULL));
+    Seen seen2 = {0};
+    g_autoptr(AigcJob) job2 = aigc_scene_train_job_new(p2);
+    g_assert_cmpint(run(engine, job2, &seen2), ==, AIGC_JOB_SUCCEEDED);
+    g_assert_cmpint(((const AigcSceneTrainResult *)aigc_job_get_result(job2))->steps_done, ==, 9);
+    g_assert_cmpint(seen2.n_psnr, ==, 2);
+    AigcSceneTrainParams *p3 = small_params(ds, out, 12);
+    p3->resume = TRUE;
+    g_autoptr(AigcJob) job3 = aigc_scene_train_job_new(p3);
+    g_assert_cmpint(run(engine, job3, &seen2), ==, AIGC_JOB_FAILED);
+    g_assert_nonnull(strstr(aigc_job_get_error(job3)->message, "model=pe"));
+
+    /* A turntable of 2 frames with depth maps, through the render job. */
+    AigcSceneRenderParams *rp = aigc_scene_render_params_new(scene);
+    rp->output_dir = g_build_filename(tmp_dir, "turntable-pe", NULL);
+    rp->depth = TRUE;
+    aigc_scene_poses_orbit(&rp->poses, &scene->view, 2, 16, 12);
+    Seen seen3 = {0};
+    g_autoptr(AigcJob) rjob = aigc_scene_render_job_new(rp);
+    g_assert_cmpint(run(engine, rjob, &seen3), ==, AIGC_JOB_SUCCEEDED);
+    g_assert_cmpint(((const AigcSceneRenderResult *)aigc_job_get_result(rjob))->n_views, ==, 2);
+    g_autofree char *depth = g_build_filename(tmp_dir, "turntable-pe", "depth-0001.png", NULL);
+    g_autoptr(AigcImage) img = aigc_png_read(depth, NULL, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(img->width, ==, 16);
+}
+
 static void remove_tree(const char *path)
 {
     GDir *d = g_dir_open(path, 0, NULL);
@@ -354,6 +454,7 @@ int main(int argc, char **argv)
     g_test_add_func("/scene/orbit/from-dataset", test_orbit_from_dataset);
     g_test_add_func("/scene/poses/files", test_pose_files);
     g_test_add_func("/scene/train-and-render", test_train_and_render);
+    g_test_add_func("/scene/train-and-render-pe", test_train_and_render_pe);
     int status = g_test_run();
     remove_tree(tmp_dir);
     g_free(tmp_dir);

@@ -11,6 +11,7 @@
 #include "io/aigc-transforms.h"
 #include "models/nerf/aigc-nerf.h"
 #include "models/nerf/aigc-volrender.h"
+#include "nn/aigc-elementwise.h"
 #include "tensor/aigc-threads.h"
 
 #include <glib/gstdio.h>
@@ -432,6 +433,65 @@ static void test_field_gradcheck_chunks(void)
     field_gradcheck(FIELD_MAX_N, 80);
 }
 
+/* The same checks on the code for CPUs without AVX2 (cblas_sgemm layers, scalar hash grid). */
+static void test_field_gradcheck_baseline(void)
+{
+    gboolean saved = aigc_simd_get_avx2();
+    aigc_simd_set_avx2(FALSE);
+    field_gradcheck(FIELD_MAX_N, 80);
+    aigc_simd_set_avx2(saved);
+}
+
+/* Density, colour and every gradient of a batch of several backward groups come out bit for bit
+ * the same on one thread as on two (each group sums its own gradients; groups are added in
+ * order). */
+static void test_field_threads(void)
+{
+    enum { N = 2500 };
+    AigcNerfFieldConfig config = small_field_config();
+    g_autoptr(AigcNerfField) f = make_field(&config, 9);
+    gint64 n_mlp = aigc_params_get_n_elements(f->mlp_params),
+           n_grid = aigc_params_get_n_elements(f->grid_params);
+    g_autofree float *x = g_new(float, 3 * N), *dir = g_new(float, 3 * N);
+    g_autofree float *d_rgb = g_new(float, 3 * N), *d_sigma = g_new(float, N);
+    AigcRng rng;
+    aigc_rng_init(&rng, 21);
+    for (int i = 0; i < N; i++) {
+        for (int a = 0; a < 3; a++)
+            x[3 * i + a] = aigc_rng_uniform(&rng);
+        random_unit(&rng, dir + 3 * i);
+        d_sigma[i] = (aigc_rng_uniform(&rng) * 2 - 1) * 0.1f;
+    }
+    aigc_rng_fill_uniform(&rng, d_rgb, 3 * N, -1, 1);
+    float *out[2], *grads[2];
+    for (int run = 0; run < 2; run++) {
+        aigc_threads_init(run ? 2 : 1);
+        g_autoptr(AigcNerfBatch) b = aigc_nerf_batch_new(f, N, TRUE);
+        memcpy(b->x, x, sizeof(float) * 3 * N);
+        memcpy(b->dir, dir, sizeof(float) * 3 * N);
+        aigc_nerf_field_density(f, b, N);
+        aigc_nerf_field_colour(f, b, N);
+        g_autofree float *d_rgb_copy = g_memdup2(d_rgb, sizeof(float) * 3 * N);
+        aigc_params_zero_grad(f->grid_params);
+        aigc_params_zero_grad(f->mlp_params);
+        aigc_nerf_field_backward(f, b, N, d_rgb_copy, d_sigma);
+        out[run] = g_new(float, 4 * N);
+        memcpy(out[run], b->sigma, sizeof(float) * N);
+        memcpy(out[run] + N, b->rgb, sizeof(float) * 3 * N);
+        grads[run] = g_new(float, n_mlp + n_grid);
+        memcpy(grads[run], aigc_params_get_grad(f->mlp_params), sizeof(float) * n_mlp);
+        memcpy(grads[run] + n_mlp, aigc_params_get_grad(f->grid_params), sizeof(float) * n_grid);
+    }
+    aigc_threads_init(2);
+    g_assert_cmpmem(out[0], sizeof(float) * 4 * N, out[1], sizeof(float) * 4 * N);
+    g_assert_cmpmem(grads[0], sizeof(float) * (n_mlp + n_grid), grads[1],
+                    sizeof(float) * (n_mlp + n_grid));
+    g_free(out[0]);
+    g_free(out[1]);
+    g_free(grads[0]);
+    g_free(grads[1]);
+}
+
 /* ---- volume rendering ---- */
 
 enum { VR_RAYS = 4, VR_SAMPLES = 4 + 7 + 1 + 9 };
@@ -727,7 +787,9 @@ static void test_train_woodbox(void)
 
 /* The renderer marches in rounds and stops at opacity; marching each ray whole and compositing
  * every sample must give the same picture (up to the 1e-4 transmittance it leaves out). */
-static void test_render_matches_full_march(void)
+/* A scene in [−1, 1]³ with random weights: densities from thin (rays cross the box) to thick
+ * (rays stop after a few samples), about half the occupancy cells occupied. */
+static AigcNerf *make_random_scene(void)
 {
     AigcNerfConfig config = aigc_nerf_default_config();
     config.field = small_field_config();
@@ -735,7 +797,7 @@ static void test_render_matches_full_march(void)
     config.n_steps = 96;
     float lo[3] = {-1, -1, -1}, hi[3] = {1, 1, 1};
     g_autoptr(GError) error = NULL;
-    g_autoptr(AigcNerf) nerf = aigc_nerf_new(&config, lo, hi, &error);
+    AigcNerf *nerf = aigc_nerf_new(&config, lo, hi, &error);
     g_assert_no_error(error);
     aigc_nerf_init_weights(nerf, 8);
     /* Densities from thin (rays cross the box) to thick (rays stop after a few samples). */
@@ -754,7 +816,14 @@ static void test_render_matches_full_march(void)
     aigc_occupancy_update(occ, occ->n_cells, cells, dens, 0.0f, 1e6f);
     g_assert_cmpfloat(occ->n_occupied, >, occ->n_cells / 3);
     g_assert_cmpfloat(occ->n_occupied, <, 2 * occ->n_cells / 3);
+    return nerf;
+}
 
+static void test_render_matches_full_march(void)
+{
+    g_autoptr(AigcNerf) nerf = make_random_scene();
+    const AigcNerfConfig config = nerf->config;
+    AigcOccupancy *occ = nerf->occupancy;
     AigcPinhole cam = {.width = 20, .height = 14, .fl_x = 18, .fl_y = 18, .cx = 10, .cy = 7};
     double c2w[16] = {1, 0, 0, 0.1, 0, 0, 1, 2.8, 0, -1, 0, 0.2, 0, 0, 0, 1}; /* looks along +y */
     gint64 n_px = (gint64)cam.width * cam.height;
@@ -803,6 +872,24 @@ static void test_render_matches_full_march(void)
     g_assert_cmpfloat(worst, <, 5e-4);
     g_assert_cmpint(n_opaque, >, 10); /* both kinds are exercised */
     g_assert_cmpint(n_clear, >, 10);
+}
+
+/* Tiles go to whichever thread is free: a picture is the same bits on one thread as on two. */
+static void test_render_threads(void)
+{
+    g_autoptr(AigcNerf) nerf = make_random_scene();
+    AigcPinhole cam = {.width = 45, .height = 37, .fl_x = 40, .fl_y = 40, .cx = 22, .cy = 18};
+    double c2w[16] = {1, 0, 0, 0.1, 0, 0, 1, 2.8, 0, -1, 0, 0.2, 0, 0, 0, 1};
+    float bg[3] = {0.2f, 0.5f, 0.9f};
+    gint64 n_px = (gint64)cam.width * cam.height;
+    g_autofree float *a = g_new(float, 5 * n_px), *b = g_new(float, 5 * n_px);
+    float *out[2] = {a, b};
+    for (int run = 0; run < 2; run++) {
+        aigc_threads_init(run ? 2 : 1);
+        aigc_nerf_render(nerf, &cam, c2w, bg, out[run], out[run] + 3 * n_px, out[run] + 4 * n_px);
+    }
+    aigc_threads_init(2);
+    g_assert_cmpmem(a, sizeof(float) * 5 * n_px, b, sizeof(float) * 5 * n_px);
 }
 
 /* ---- files ---- */
@@ -930,9 +1017,12 @@ int main(int argc, char **argv)
     g_test_add_func("/models/nerf/sh/orthonormal", test_sh_orthonormal);
     g_test_add_func("/models/nerf/field/gradcheck", test_field_gradcheck);
     g_test_add_func("/models/nerf/field/gradcheck-chunks", test_field_gradcheck_chunks);
+    g_test_add_func("/models/nerf/field/gradcheck-baseline", test_field_gradcheck_baseline);
+    g_test_add_func("/models/nerf/field/threads", test_field_threads);
     g_test_add_func("/models/nerf/volrender/gradcheck", test_volrender);
     g_test_add_func("/models/nerf/occupancy/march", test_occupancy_march);
     g_test_add_func("/models/nerf/render/matches-full-march", test_render_matches_full_march);
+    g_test_add_func("/models/nerf/render/threads", test_render_threads);
     g_test_add_func("/models/nerf/train/woodbox", test_train_woodbox);
     g_test_add_func("/models/nerf/file/save-load-resume", test_save_load_resume);
     return g_test_run();
