@@ -4,8 +4,8 @@
  *
  * DESIGN: the main thread iterates the default main context until the job has finished; it
  * wakes for Ctrl-C (g_unix_signal_add, so the handler is ordinary code, not async-signal
- * context) and for the job's done, which wakes the context from the engine thread. Progress is printed directly
- * from the engine thread, rate-limited, to stderr.
+ * context) and for the job's done, which wakes the context from the engine thread. Progress is
+ * printed directly from the engine thread, rate-limited, to stderr.
  */
 #include "aigc-cli.h"
 
@@ -28,6 +28,21 @@ int aigc_cli_usage_error(const char *command, const char *format, ...)
     va_end(args);
     fprintf(stderr, "aigc %s: %s\nRun `aigc %s --help` for usage.\n", command, msg, command);
     return AIGC_EXIT_USAGE;
+}
+
+int aigc_cli_apply_sets(const char *command, char **sets, AigcCliSetFunc set, gpointer params)
+{
+    for (int i = 0; sets && sets[i]; i++) {
+        g_autofree char *key = g_strdup(sets[i]);
+        char *eq = strchr(key, '=');
+        if (!eq)
+            return aigc_cli_usage_error(command, "--set needs KEY=VALUE, not “%s”", sets[i]);
+        *eq = '\0';
+        g_autoptr(GError) error = NULL;
+        if (!set(params, key, eq + 1, &error))
+            return aigc_cli_usage_error(command, "%s", error->message);
+    }
+    return 0;
 }
 
 gboolean aigc_cli_parse(GOptionContext *context, const char *command, int *argc, char ***argv,
@@ -130,7 +145,6 @@ static void on_preview(AigcJob *job, AigcPreview *preview, gpointer user_data)
     else
         aigc_preview_free(preview);
 }
-
 
 static gboolean keep_ticking(gpointer data)
 {

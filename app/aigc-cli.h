@@ -33,6 +33,13 @@ gboolean aigc_cli_parse(GOptionContext *context, const char *command, int *argc,
  * otherwise), cancels it on Ctrl-C, waits, and returns the exit status. The job's own error
  * is printed on failure. */
 int aigc_cli_run_job(AigcJob *job);
+
+/* A training command's setter of "key=value" (aigc_*_train_params_set). */
+typedef gboolean (*AigcCliSetFunc)(gpointer params, const char *key, const char *value,
+                                   GError **error);
+/* Applies each KEY=VALUE of `sets` (nullable) with `set`: 0, or the status of the usage error
+ * printed for the first that is malformed or refused. */
+int aigc_cli_apply_sets(const char *command, char **sets, AigcCliSetFunc set, gpointer params);
 /* The same, with previews handed to preview_func on the engine thread (e.g. streamed text), and
  * the progress display off when quiet. */
 int aigc_cli_run_job_full(AigcJob *job, AigcJobPreviewFunc preview_func, gpointer user_data,
@@ -49,6 +56,12 @@ int aigc_cmd_train_vocoder(int argc, char **argv);
 int aigc_cli_train_diffusion(const char *data, const char *data_dir, const char *output,
                              const char *title, gboolean resume, char **sets,
                              const char *command_line);
+/* `aigc train image --model dcgan` and `--model vae`, after the common options are parsed. */
+int aigc_cli_train_dcgan(const char *data, const char *data_dir, const char *output,
+                         const char *title, gboolean resume, char **sets,
+                         const char *command_line);
+int aigc_cli_train_vae(const char *data, const char *data_dir, const char *output,
+                       const char *title, gboolean resume, char **sets, const char *command_line);
 int aigc_cmd_text(int argc, char **argv);
 int aigc_cmd_image(int argc, char **argv);
 int aigc_cmd_speak(int argc, char **argv);
@@ -57,6 +70,9 @@ int aigc_cmd_eval_speech(int argc, char **argv);
 int aigc_cmd_eval_image(int argc, char **argv);
 /* `aigc eval image` for a diffusion model file, after the options are parsed. */
 int aigc_cli_eval_diffusion(const char *model_path, const char *classifier, const char *data_dir,
+                            gint64 n, gint64 seed);
+/* `aigc eval image` for a DCGAN or VAE model file, after the options are parsed. */
+int aigc_cli_eval_generator(const char *model_path, const char *classifier, const char *data_dir,
                             gint64 n, gint64 seed);
 int aigc_cmd_nerf(int argc, char **argv);
 int aigc_cmd_eval_nerf(int argc, char **argv);

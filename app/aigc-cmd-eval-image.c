@@ -4,7 +4,8 @@
  * accuracy on the test split (last line `test_accuracy: X`). For a generator, the classifier's
  * accuracy on images generated for each class (`classifier_accuracy: X`) and the Fréchet
  * distance of their features to the test split's (`fid: Y`, the last line) — through
- * aigc_image_eval_generator, once a generator family is built in.
+ * aigc_image_eval_generator: aigc-cmd-eval-diffusion.c for diffusion, aigc-cmd-eval-generator.c
+ * for the DCGAN and the VAE.
  */
 #include "aigc-cli.h"
 
@@ -93,6 +94,8 @@ int aigc_cmd_eval_image(int argc, char **argv)
     }
     if (strcmp(info->family, AIGC_DIFFUSION_FAMILY) == 0)
         return aigc_cli_eval_diffusion(info->path, classifier, data_dir, n, seed);
+    if (strcmp(info->family, AIGC_DCGAN_FAMILY) == 0 || strcmp(info->family, AIGC_VAE_FAMILY) == 0)
+        return aigc_cli_eval_generator(info->path, classifier, data_dir, n, seed);
     if (strcmp(info->family, AIGC_CLASSIFIER_FAMILY) != 0) {
         const AigcModelClass *k = aigc_registry_find(info->family);
         if (k && k->modality != AIGC_MODALITY_IMAGE)

@@ -3,6 +3,8 @@
  * `aigc image`: generate images with an image model — from a class, or from an initial image
  * (img2img) and a mask (inpainting) — and write 8-bit PNGs whose `parameters` text chunk makes
  * them reproducible. A batch writes a grid (OUT.png) and the single images (OUT-1.png, …).
+ * DCGAN and VAE models also interpolate (--to-seed, --to-class, --to-init: a strip of --batch
+ * images from one end to the other), and a VAE reconstructs an image (--init IMG --strength 0).
  */
 #include "aigc-cli.h"
 
@@ -30,9 +32,10 @@ int aigc_cmd_image(int argc, char **argv)
 {
     g_autofree char *model_name = NULL, *class_name = NULL, *prompt = NULL, *sampler = NULL;
     g_autofree char *init_path = NULL, *mask_path = NULL, *output = NULL;
-    int steps = 50, batch = 1;
+    g_autofree char *to_class = NULL, *to_init_path = NULL;
+    int steps = 50, batch = 0;
     double guidance = 3.0, eta = 0.0, strength = 0.75;
-    gint64 seed = -1;
+    gint64 seed = -1, to_seed = -2;
     GOptionEntry entries[] = {
         {"model", 'm', 0, G_OPTION_ARG_STRING, &model_name, "Model name or file", "NAME"},
         {"class", 'c', 0, G_OPTION_ARG_STRING, &class_name, "The class to draw", "NAME"},
@@ -47,10 +50,18 @@ int aigc_cmd_image(int argc, char **argv)
         {"batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Images to make, 1 … 64 (1)", "B"},
         {"init", 0, 0, G_OPTION_ARG_FILENAME, &init_path, "Start from this PNG (img2img)", "IMG"},
         {"strength", 0, 0, G_OPTION_ARG_DOUBLE, &strength,
-         "With --init: how much to change it, (0, 1] (0.75)", "F"},
+         "With --init: how much to change it, (0, 1] (0.75); a VAE also takes 0, its "
+         "reconstruction",
+         "F"},
         {"mask", 0, 0, G_OPTION_ARG_FILENAME, &mask_path,
          "With --init: repaint where this PNG is bright (inpainting)", "IMG"},
         {"output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "PNG file to write", "OUT.png"},
+        {"to-seed", 0, 0, G_OPTION_ARG_INT64, &to_seed,
+         "DCGAN, VAE: interpolate from --seed's latent to this seed's (−1 = random)", "S"},
+        {"to-class", 0, 0, G_OPTION_ARG_STRING, &to_class,
+         "DCGAN, VAE: interpolate from --class to this class", "NAME"},
+        {"to-init", 0, 0, G_OPTION_ARG_FILENAME, &to_init_path,
+         "VAE: interpolate from the code of --init (or --seed) to this PNG's", "IMG"},
         {NULL},
     };
     g_autoptr(GOptionContext) context = g_option_context_new(NULL);
@@ -69,6 +80,13 @@ int aigc_cmd_image(int argc, char **argv)
         return aigc_cli_usage_error("image", "give --class or --prompt, not both");
     if (prompt && !*g_strstrip(prompt))
         return aigc_cli_usage_error("image", "the prompt is empty");
+    const gboolean interpolate = to_seed != -2 || to_class || to_init_path;
+    if (to_seed < -2 || seed < -1)
+        return aigc_cli_usage_error("image", "seeds are −1 (random) or not negative");
+    if (batch == 0)
+        batch = interpolate ? 8 : 1;
+    if (interpolate && mask_path)
+        return aigc_cli_usage_error("image", "an interpolation takes no --mask");
     AigcImageGenParams p = aigc_image_gen_default_params();
     GError *error = NULL;
     if (sampler && !aigc_sampler_from_name(sampler, &p.sampler, &error)) {
@@ -116,7 +134,19 @@ int aigc_cmd_image(int argc, char **argv)
     p.strength = (float)strength;
     p.mask = mask;
     p.preview_every = 0;
-    g_autoptr(AigcJob) job = aigc_image_generate_job_new(model, &p, &error);
+    g_autoptr(AigcImage) to_init = NULL;
+    if (to_init_path && !(to_init = aigc_png_read(to_init_path, NULL, NULL, &error)))
+        return fail_with(error);
+    AigcImageInterpParams ip = aigc_image_interp_default_params();
+    ip.class_a = p.class_name;
+    ip.class_b = to_class;
+    ip.seed_a = seed;
+    ip.seed_b = to_seed == -2 ? seed : to_seed;
+    ip.image_a = init;
+    ip.image_b = to_init;
+    ip.n = batch;
+    g_autoptr(AigcJob) job = interpolate ? aigc_image_interpolate_job_new(model, &ip, &error)
+                                         : aigc_image_generate_job_new(model, &p, &error);
     if (!job) {
         status = aigc_cli_usage_error("image", "%s", error->message);
         g_error_free(error);
@@ -132,7 +162,8 @@ int aigc_cmd_image(int argc, char **argv)
     if (r->n == 1) {
         ok = aigc_png_write(output, r->images[0], keys, values, &error);
     } else {
-        ok = aigc_png_write_grid(output, r->images, r->n, 0, 2, keys, values, &error);
+        ok = aigc_png_write_grid(output, r->images, r->n, interpolate ? r->n : 0, 2, keys, values,
+                                 &error);
         g_autofree char *stem = g_str_has_suffix(output, ".png")
                                     ? g_strndup(output, strlen(output) - 4)
                                     : g_strdup(output);

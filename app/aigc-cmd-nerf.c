@@ -71,21 +71,11 @@ static int nerf_train(int argc, char **argv)
     p->title = g_strdup(title);
     p->resume = resume;
     p->command_line = g_steal_pointer(&command_line);
-    for (int i = 0; sets && sets[i]; i++) {
-        g_autofree char *key = g_strdup(sets[i]);
-        char *eq = strchr(key, '=');
-        GError *error = NULL;
-        if (!eq) {
-            aigc_scene_train_params_free(p);
-            return aigc_cli_usage_error("nerf train", "--set needs KEY=VALUE, not “%s”", sets[i]);
-        }
-        *eq = '\0';
-        if (!aigc_scene_train_params_set(p, key, eq + 1, &error)) {
-            status = aigc_cli_usage_error("nerf train", "%s", error->message);
-            g_error_free(error);
-            aigc_scene_train_params_free(p);
-            return status;
-        }
+    status =
+        aigc_cli_apply_sets("nerf train", sets, (AigcCliSetFunc)aigc_scene_train_params_set, p);
+    if (status != 0) {
+        aigc_scene_train_params_free(p);
+        return status;
     }
     if (steps < 0) {
         aigc_scene_train_params_free(p);
@@ -134,8 +124,7 @@ static int nerf_render(int argc, char **argv)
         {"pose", 0, 0, G_OPTION_ARG_FILENAME, &pose,
          "Views from a transforms*.json or a file of 4×4 camera-to-world matrices", "FILE"},
         {"size", 0, 0, G_OPTION_ARG_STRING, &size, "Image size (default 200x200)", "WxH"},
-        {"depth", 0, 0, G_OPTION_ARG_NONE, &depth, "Also write depth maps (depth-NNNN.png)",
-         NULL},
+        {"depth", 0, 0, G_OPTION_ARG_NONE, &depth, "Also write depth maps (depth-NNNN.png)", NULL},
         {"output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Folder for view-NNNN.png", "DIR"},
         {NULL},
     };
@@ -150,7 +139,8 @@ static int nerf_render(int argc, char **argv)
     if (argc != 2 || !output)
         return aigc_cli_usage_error("nerf render", "needs one SCENE and -o DIR");
     if ((orbit > 0) == (pose != NULL))
-        return aigc_cli_usage_error("nerf render", "needs exactly one of --orbit N and --pose FILE");
+        return aigc_cli_usage_error("nerf render",
+                                    "needs exactly one of --orbit N and --pose FILE");
     if (orbit < 0 || orbit > AIGC_SCENE_MAX_VIEWS)
         return aigc_cli_usage_error("nerf render", "--orbit takes 1 to %d views",
                                     AIGC_SCENE_MAX_VIEWS);

@@ -17,9 +17,8 @@ int aigc_cli_train_diffusion(const char *data, const char *data_dir, const char 
                              const char *command_line)
 {
     if (strcmp(data, "fashion") != 0 && strcmp(data, "emoji") != 0)
-        return aigc_cli_usage_error("train image",
-                                    "the diffusion model learns --data fashion or emoji, not “%s”",
-                                    data);
+        return aigc_cli_usage_error(
+            "train image", "the diffusion model learns --data fashion or emoji, not “%s”", data);
     AigcDiffusionTrainParams *p = aigc_diffusion_train_params_new();
     p->data = g_strdup(data);
     p->data_dir = g_strdup(data_dir);
@@ -27,24 +26,14 @@ int aigc_cli_train_diffusion(const char *data, const char *data_dir, const char 
     p->title = g_strdup(title);
     p->resume = resume;
     p->command_line = g_strdup(command_line);
-    for (int i = 0; sets && sets[i]; i++) {
-        g_autofree char *key = g_strdup(sets[i]);
-        char *eq = strchr(key, '=');
-        if (!eq) {
-            aigc_diffusion_train_params_free(p);
-            return aigc_cli_usage_error("train image", "--set needs KEY=VALUE, not “%s”", sets[i]);
-        }
-        *eq = '\0';
-        GError *error = NULL;
-        if (!aigc_diffusion_train_params_set(p, key, eq + 1, &error)) {
-            int status = aigc_cli_usage_error("train image", "%s", error->message);
-            g_error_free(error);
-            aigc_diffusion_train_params_free(p);
-            return status;
-        }
+    int status = aigc_cli_apply_sets("train image", sets,
+                                     (AigcCliSetFunc)aigc_diffusion_train_params_set, p);
+    if (status != 0) {
+        aigc_diffusion_train_params_free(p);
+        return status;
     }
     g_autoptr(AigcJob) job = aigc_diffusion_train_job_new(p);
-    int status = aigc_cli_run_job(job);
+    status = aigc_cli_run_job(job);
     AigcDiffusionTrainResult *r = aigc_job_get_result(job);
     if (r) {
         printf("steps: %" G_GINT64_FORMAT "\nseconds: %.1f\ntrain_loss: %.4f\n", r->steps_done,

@@ -77,20 +77,11 @@ int aigc_cmd_train_speech(int argc, char **argv)
     p->title = g_strdup(title);
     p->resume = resume;
     p->command_line = g_steal_pointer(&command_line);
-    for (int i = 0; sets && sets[i]; i++) {
-        char *eq = strchr(sets[i], '=');
-        if (!eq) {
-            aigc_tacotron2_train_params_free(p);
-            return aigc_cli_usage_error("train speech", "--set needs KEY=VALUE, not “%s”", sets[i]);
-        }
-        *eq = '\0';
-        GError *error = NULL;
-        if (!aigc_tacotron2_train_params_set(p, sets[i], eq + 1, &error)) {
-            status = aigc_cli_usage_error("train speech", "%s", error->message);
-            g_error_free(error);
-            aigc_tacotron2_train_params_free(p);
-            return status;
-        }
+    status = aigc_cli_apply_sets("train speech", sets,
+                                 (AigcCliSetFunc)aigc_tacotron2_train_params_set, p);
+    if (status != 0) {
+        aigc_tacotron2_train_params_free(p);
+        return status;
     }
     g_autoptr(AigcJob) job = aigc_tacotron2_train_job_new(p);
     status = aigc_cli_run_job(job);

@@ -24,6 +24,8 @@
 #include "models/classifier/aigc-image-eval.h"
 #include "models/diffusion/aigc-ddpm.h"
 #include "models/diffusion/aigc-diffusion-train.h"
+#include "models/dcgan/aigc-dcgan-train.h"
+#include "models/vae/aigc-vae-train.h"
 #include "models/gpt/aigc-llama2c.h"
 #include "models/tacotron2/aigc-tacotron2-train.h"
 #include "models/vocoder/aigc-vocoder.h"

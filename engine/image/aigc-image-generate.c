@@ -1,19 +1,14 @@
 /* SPDX-License-Identifier: MIT
  *
- * Image generation jobs (see aigc-image-generate.h).
+ * Image generation jobs (see aigc-image-generate.h): loading, the diffusion job, and the
+ * dispatch to the one-pass families of aigc-image-latent.c.
  */
 #include "image/aigc-image-generate.h"
+#include "image/aigc-image-model-private.h"
 
 #include "aigc-error.h"
-#include "models/diffusion/aigc-diffusion.h"
 
 #include <string.h>
-
-struct _AigcImageModel {
-    gint ref_count;
-    char *path, *name;
-    AigcDiffusion *diffusion;
-};
 
 AigcImageModel *aigc_image_model_load(const char *path, GError **error)
 {
@@ -22,14 +17,22 @@ AigcImageModel *aigc_image_model_load(const char *path, GError **error)
     if (!st)
         return NULL;
     const char *family = aigc_safetensors_get_metadata(st, "family");
-    if (g_strcmp0(family, AIGC_DIFFUSION_FAMILY) != 0) {
+    AigcDiffusion *d = NULL;
+    AigcDcgan *g = NULL;
+    AigcVae *v = NULL;
+    if (g_strcmp0(family, AIGC_DIFFUSION_FAMILY) == 0)
+        d = aigc_diffusion_load(st, error);
+    else if (g_strcmp0(family, AIGC_DCGAN_FAMILY) == 0)
+        g = aigc_dcgan_load(st, error);
+    else if (g_strcmp0(family, AIGC_VAE_FAMILY) == 0)
+        v = aigc_vae_load(st, error);
+    else {
         g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_UNSUPPORTED,
                     "%s: not an image model this version can draw with (family “%s”)", path,
                     family ? family : "none");
         return NULL;
     }
-    AigcDiffusion *d = aigc_diffusion_load(st, error);
-    if (!d) {
+    if (!d && !g && !v) {
         g_prefix_error(error, "%s: ", path);
         return NULL;
     }
@@ -41,6 +44,8 @@ AigcImageModel *aigc_image_model_load(const char *path, GError **error)
                   ? g_strndup(base, strlen(base) - strlen(".safetensors"))
                   : g_strdup(base);
     m->diffusion = d;
+    m->dcgan = g;
+    m->vae = v;
     return m;
 }
 
@@ -55,6 +60,8 @@ void aigc_image_model_unref(AigcImageModel *model)
     if (!model || !g_atomic_int_dec_and_test(&model->ref_count))
         return;
     aigc_diffusion_free(model->diffusion);
+    aigc_dcgan_free(model->dcgan);
+    aigc_vae_free(model->vae);
     g_free(model->path);
     g_free(model->name);
     g_free(model);
@@ -62,7 +69,16 @@ void aigc_image_model_unref(AigcImageModel *model)
 
 const char *aigc_image_model_get_family(AigcImageModel *model)
 {
-    return AIGC_DIFFUSION_FAMILY;
+    return model->dcgan ? AIGC_DCGAN_FAMILY : model->vae ? AIGC_VAE_FAMILY : AIGC_DIFFUSION_FAMILY;
+}
+
+AigcImageCaps aigc_image_model_get_caps(AigcImageModel *model)
+{
+    if (model->dcgan)
+        return AIGC_IMAGE_CAP_INTERPOLATE;
+    if (model->vae)
+        return AIGC_IMAGE_CAP_IMG2IMG | AIGC_IMAGE_CAP_INTERPOLATE | AIGC_IMAGE_CAP_RECONSTRUCT;
+    return AIGC_IMAGE_CAP_STEPS | AIGC_IMAGE_CAP_IMG2IMG | AIGC_IMAGE_CAP_INPAINT;
 }
 
 const char *aigc_image_model_get_name(AigcImageModel *model)
@@ -72,26 +88,44 @@ const char *aigc_image_model_get_name(AigcImageModel *model)
 
 int aigc_image_model_get_size(AigcImageModel *model)
 {
+    if (model->dcgan)
+        return aigc_dcgan_get_config(model->dcgan)->image_size;
+    if (model->vae)
+        return aigc_vae_get_config(model->vae)->image_size;
     return aigc_diffusion_get_config(model->diffusion)->image_size;
 }
 
 int aigc_image_model_get_channels(AigcImageModel *model)
 {
+    if (model->dcgan)
+        return aigc_dcgan_get_config(model->dcgan)->channels;
+    if (model->vae)
+        return aigc_vae_get_config(model->vae)->channels;
     return aigc_diffusion_get_config(model->diffusion)->channels;
 }
 
 int aigc_image_model_get_n_classes(AigcImageModel *model)
 {
+    if (model->dcgan)
+        return aigc_dcgan_get_config(model->dcgan)->n_classes;
+    if (model->vae)
+        return aigc_vae_get_config(model->vae)->n_classes;
     return aigc_diffusion_get_config(model->diffusion)->n_classes;
 }
 
 const char *aigc_image_model_get_class_name(AigcImageModel *model, int i)
 {
+    if (model->dcgan)
+        return aigc_dcgan_get_class_name(model->dcgan, i);
+    if (model->vae)
+        return aigc_vae_get_class_name(model->vae, i);
     return aigc_diffusion_get_class_name(model->diffusion, i);
 }
 
 int aigc_image_model_get_max_steps(AigcImageModel *model)
 {
+    if (!model->diffusion)
+        return 1; /* one pass */
     return aigc_diffusion_get_config(model->diffusion)->n_timesteps;
 }
 
@@ -141,16 +175,33 @@ static void run_free(gpointer data)
     g_free(r);
 }
 
-/* n images (n, C, S, S) in [−1, 1] as one RGBA grid. */
-static AigcImage *grid_of(const float *x, int n, int C, int S)
+guint64 aigc_image_random_seed(void)
+{
+    return ((guint64)g_random_int() << 31 ^ g_random_int()) & G_MAXINT64;
+}
+
+AigcImage *aigc_image_preview_grid(const float *x, int n, int C, int S, float lo, float hi)
 {
     g_autoptr(GPtrArray) images = g_ptr_array_new_with_free_func((GDestroyNotify)aigc_image_free);
     for (int i = 0; i < n; i++) {
-        g_autoptr(AigcImage) img = aigc_image_from_floats(x + (gsize)i * C * S * S, C, S, S, -1, 1);
+        g_autoptr(AigcImage) img =
+            aigc_image_from_floats(x + (gsize)i * C * S * S, C, S, S, lo, hi);
         g_ptr_array_add(images, aigc_image_convert(img, 4, NULL));
     }
     static const guint8 gutter[4] = {0x30, 0x30, 0x30, 0xff};
     return aigc_image_grid((AigcImage *const *)images->pdata, n, 0, n > 1 ? 1 : 0, gutter, NULL);
+}
+
+void aigc_image_report_preview(AigcJob *job, const AigcImage *grid, const char *label)
+{
+    if (!grid)
+        return;
+    AigcPreview *p = aigc_preview_new(AIGC_PREVIEW_IMAGE_RGBA8, label,
+                                      g_bytes_new(grid->data,
+                                                  (gsize)grid->width * grid->height * 4));
+    p->width = grid->width;
+    p->height = grid->height;
+    aigc_job_report_preview(job, p);
 }
 
 static gboolean on_step(int step, int n_steps, const float *x0_pred, int n, gpointer user_data)
@@ -159,16 +210,10 @@ static gboolean on_step(int step, int n_steps, const float *x0_pred, int n, gpoi
     aigc_job_report_progress(r->job, (double)step / n_steps, NULL);
     if (r->preview_every > 0 && (step % r->preview_every == 0 || step == n_steps)) {
         const AigcDiffusionConfig *c = aigc_diffusion_get_config(r->model->diffusion);
-        g_autoptr(AigcImage) grid = grid_of(x0_pred, n, c->channels, c->image_size);
-        if (grid) {
-            g_autofree char *label = g_strdup_printf("step %d/%d", step, n_steps);
-            AigcPreview *p = aigc_preview_new(
-                AIGC_PREVIEW_IMAGE_RGBA8, label,
-                g_bytes_new(grid->data, (gsize)grid->width * grid->height * 4));
-            p->width = grid->width;
-            p->height = grid->height;
-            aigc_job_report_preview(r->job, p);
-        }
+        g_autoptr(AigcImage) grid =
+            aigc_image_preview_grid(x0_pred, n, c->channels, c->image_size, -1, 1);
+        g_autofree char *label = g_strdup_printf("step %d/%d", step, n_steps);
+        aigc_image_report_preview(r->job, grid, label);
     }
     return !aigc_job_is_cancelled(r->job);
 }
@@ -236,8 +281,7 @@ static gboolean run_job(AigcJob *job, gpointer data, GError **error)
     return TRUE;
 }
 
-/* An 8-bit image as the model's planar floats in [lo, hi], `channels` channels, S × S. */
-static float *model_floats(const AigcImage *img, int channels, int S, float lo, float hi)
+float *aigc_image_model_floats(const AigcImage *img, int channels, int S, float lo, float hi)
 {
     /* Fashion-MNIST draws light on black; colour models draw on white. */
     static const guint8 black[3] = {0, 0, 0}, white[3] = {255, 255, 255};
@@ -252,6 +296,8 @@ AigcJob *aigc_image_generate_job_new(AigcImageModel *model, const AigcImageGenPa
                                      GError **error)
 {
     g_return_val_if_fail(model && params, NULL);
+    if (!model->diffusion)
+        return aigc_image_latent_generate_job_new(model, params, error);
     const AigcDiffusionConfig *c = aigc_diffusion_get_config(model->diffusion);
     if (params->batch < 1 || params->batch > 64) {
         g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID,
@@ -287,8 +333,7 @@ AigcJob *aigc_image_generate_job_new(AigcImageModel *model, const AigcImageGenPa
     r->i_class = i_class;
     r->batch = params->batch;
     r->preview_every = MAX(params->preview_every, 0);
-    r->seed = params->seed >= 0 ? (guint64)params->seed
-                                : ((guint64)g_random_int() << 31 ^ g_random_int()) & G_MAXINT64;
+    r->seed = params->seed >= 0 ? (guint64)params->seed : aigc_image_random_seed();
     r->sample = aigc_diffusion_sample_default_params();
     r->sample.sampler = params->sampler;
     r->sample.steps = params->steps;
@@ -296,12 +341,12 @@ AigcJob *aigc_image_generate_job_new(AigcImageModel *model, const AigcImageGenPa
     r->sample.guidance = params->guidance;
     r->sample.seed = r->seed;
     if (params->init) {
-        r->init = model_floats(params->init, c->channels, c->image_size, -1, 1);
+        r->init = aigc_image_model_floats(params->init, c->channels, c->image_size, -1, 1);
         r->sample.init = r->init;
         r->sample.strength = params->strength;
     }
     if (params->mask) {
-        r->mask = model_floats(params->mask, 1, c->image_size, 0, 1);
+        r->mask = aigc_image_model_floats(params->mask, 1, c->image_size, 0, 1);
         r->sample.mask = r->mask;
     }
     if (!aigc_diffusion_sample_params_validate(model->diffusion, &r->sample, error)) {

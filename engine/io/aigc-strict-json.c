@@ -423,3 +423,34 @@ const char *aigc_json_type_name(AigcJsonType type)
     static const char *names[] = {"null", "boolean", "number", "string", "array", "object"};
     return names[type];
 }
+
+gboolean aigc_json_get_int(const AigcJsonValue *object, const char *what, const char *key,
+                           gint64 lo, gint64 hi, int *out, GError **error)
+{
+    const AigcJsonValue *v = aigc_json_object_get(object, key);
+    if (!v || v->type != AIGC_JSON_NUMBER || !v->is_integer || v->integer < lo ||
+        v->integer > hi || v->integer < G_MININT || v->integer > G_MAXINT) {
+        g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_FORMAT,
+                    "%s: “%s” is missing or not a whole number", what, key);
+        return FALSE;
+    }
+    *out = (int)v->integer;
+    return TRUE;
+}
+
+gboolean aigc_json_get_floats(const AigcJsonValue *object, const char *what, const char *key,
+                              guint n, float *out, GError **error)
+{
+    const AigcJsonValue *v = aigc_json_object_get(object, key);
+    gboolean ok = v && v->type == AIGC_JSON_ARRAY && v->n_items == n;
+    for (guint i = 0; ok && i < n; i++) {
+        ok = v->items[i]->type == AIGC_JSON_NUMBER && isfinite(v->items[i]->number) &&
+             fabs(v->items[i]->number) < 1e30;
+        if (ok)
+            out[i] = (float)v->items[i]->number;
+    }
+    if (!ok)
+        g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_FORMAT,
+                    "%s: “%s” is missing or not %u finite numbers", what, key, n);
+    return ok;
+}

@@ -48,4 +48,13 @@ const AigcJsonValue *aigc_json_object_get(const AigcJsonValue *object, const cha
 
 const char *aigc_json_type_name(AigcJsonType type);
 
+/* The integer member `key` of `object`, lo … hi; otherwise FALSE + AIGC_ENGINE_ERROR_FORMAT
+ * "WHAT: “KEY” is missing or not a whole number" (*out untouched). */
+gboolean aigc_json_get_int(const AigcJsonValue *object, const char *what, const char *key,
+                           gint64 lo, gint64 hi, int *out, GError **error);
+/* The member `key` of `object`: an array of `n` finite numbers (|x| < 1e30); otherwise FALSE +
+ * AIGC_ENGINE_ERROR_FORMAT "WHAT: “KEY” is missing or not N finite numbers". */
+gboolean aigc_json_get_floats(const AigcJsonValue *object, const char *what, const char *key,
+                              guint n, float *out, GError **error);
+
 G_END_DECLS

@@ -30,6 +30,12 @@ static const AigcModelClass builtin_classes[] = {
     {"diffusion", "Diffusion (DDPM/DDIM UNet)", AIGC_MODALITY_IMAGE,
      "A small UNet that turns noise into images step by step, by class, with classifier-free "
      "guidance, img2img and inpainting."},
+    {"dcgan", "DCGAN (class-conditional GAN)", AIGC_MODALITY_IMAGE,
+     "A convolutional generator trained against a discriminator: one pass from noise to an "
+     "image of a class, with latent interpolation."},
+    {"vae", "VAE (convolutional, class-conditional)", AIGC_MODALITY_IMAGE,
+     "An encoder and a decoder around a small Gaussian latent space: draws by class, "
+     "reconstructs a canvas and interpolates between images."},
     {"tacotron2", "Tacotron 2 (text → mel spectrogram)", AIGC_MODALITY_AUDIO,
      "An attention-based sequence-to-sequence voice: phonemes in, a mel spectrogram out, with the "
      "alignment it learnt to read by."},

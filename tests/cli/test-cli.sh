@@ -150,6 +150,48 @@ expect_rc 1 "train image diffusion without the emoji" env AIGC_EMOJI_DIR="$tmp/n
     --model diffusion --data emoji -o "$tmp/x"
 grep -q "prepare-emoji" "$tmp/err" && pass || fail "train image diffusion says how to make the emoji set"
 expect_rc 2 "train image diffusion on cifar" "$aigc" train image --model diffusion --data cifar -o "$tmp/x"
+# The DCGAN and the VAE: tiny ones train (with a sample grid) and resume, draw, interpolate and
+# reconstruct, and are judged by the tiny classifier; bad settings are refused.
+expect_rc 0 "train image dcgan" "$aigc" train image --model dcgan --data fashion \
+    -o "$tmp/gan.safetensors" --set steps=2 --set batch_size=4 --set ngf=4 --set ndf=4 \
+    --set nz=8 --set limit_train=32 --set sample_columns=1
+grep -q '^samples: .*gan\.step-0000002\.png$' "$tmp/out" && pass || fail "train image dcgan writes a sample grid"
+expect_rc 0 "train image dcgan --resume" "$aigc" train image --model dcgan --data fashion \
+    -o "$tmp/gan.safetensors" --set steps=3 --set batch_size=4 --set limit_train=32 \
+    --set sample_columns=1 --resume
+grep -q '^steps: 3$' "$tmp/out" && pass || fail "train image dcgan --resume continues to 3 steps"
+expect_rc 0 "eval image dcgan" env XDG_CACHE_HOME="$tmp/cache" "$aigc" eval image \
+    --model "$tmp/gan.safetensors" --classifier "$tmp/clf.safetensors" --n 10
+tail -n 1 "$tmp/out" | grep -qE '^fid: [0-9.]+$' && pass || fail "eval image dcgan's last line is fid"
+grep -qE '^classifier_accuracy: [0-9]\.[0-9]{4}$' "$tmp/out" && pass || fail "eval image dcgan prints classifier_accuracy"
+expect_rc 0 "image dcgan" "$aigc" image --model "$tmp/gan.safetensors" --class Sneaker --seed 3 -o "$tmp/sneaker.png"
+grep -q "Sampler: DCGAN" "$tmp/sneaker.png" && pass || fail "image dcgan writes its parameters"
+expect_rc 0 "image dcgan interpolation" "$aigc" image --model "$tmp/gan.safetensors" \
+    --class Sneaker --to-class Bag --seed 1 --to-seed 2 --batch 4 -o "$tmp/strip.png"
+[ -f "$tmp/strip-4.png" ] && grep -q "Interpolation: slerp" "$tmp/strip.png" && pass || fail "image dcgan interpolation writes the strip"
+expect_rc 2 "image dcgan from an image" "$aigc" image --model "$tmp/gan.safetensors" --class Bag \
+    --init "$tmp/sneaker.png" -o "$tmp/x.png"
+grep -q "no encoder" "$tmp/err" && pass || fail "image dcgan says it cannot start from an image"
+expect_rc 2 "train image dcgan bad setting" "$aigc" train image --model dcgan --data fashion -o "$tmp/x" --set ngf=wide
+grep -q "ngf" "$tmp/err" && pass || fail "train image dcgan names the bad setting"
+expect_rc 2 "train image dcgan bad config" "$aigc" train image --model dcgan --data fashion -o "$tmp/x" --set nz=0
+expect_rc 2 "train image dcgan bad label" "$aigc" train image --model dcgan --data fashion -o "$tmp/x" --set real_label=2
+expect_rc 0 "train image vae" "$aigc" train image --model vae --data fashion \
+    -o "$tmp/vae.safetensors" --set steps=2 --set batch_size=4 --set ch=4 --set hidden=16 \
+    --set latent=4 --set limit_train=32 --set sample_columns=1
+grep -q '^samples: .*vae\.step-0000002\.png$' "$tmp/out" && pass || fail "train image vae writes a sample grid"
+grep -qE '^kl: [0-9.]+$' "$tmp/out" && pass || fail "train image vae prints the KL term"
+expect_rc 0 "eval image vae" env XDG_CACHE_HOME="$tmp/cache" "$aigc" eval image \
+    --model "$tmp/vae.safetensors" --classifier "$tmp/clf.safetensors" --n 10
+tail -n 1 "$tmp/out" | grep -qE '^fid: [0-9.]+$' && pass || fail "eval image vae's last line is fid"
+grep -qE '^classifier_accuracy: [0-9]\.[0-9]{4}$' "$tmp/out" && pass || fail "eval image vae prints classifier_accuracy"
+expect_rc 0 "image vae reconstruction" "$aigc" image --model "$tmp/vae.safetensors" \
+    --init "$tmp/sneaker.png" --strength 0 -o "$tmp/rec.png"
+grep -q "Sampler: VAE encoder" "$tmp/rec.png" && pass || fail "image vae reconstruction writes its parameters"
+expect_rc 2 "train image vae bad setting" "$aigc" train image --model vae --data fashion -o "$tmp/x" --set latent=0
+grep -q "latent" "$tmp/err" && pass || fail "train image vae names the bad setting"
+expect_rc 2 "train image vae bad number" "$aigc" train image --model vae --data fashion -o "$tmp/x" --set beta=lots
+expect_rc 2 "train image vae on emoji" "$aigc" train image --model vae --data emoji -o "$tmp/x"
 
 # Speech: bad Tacotron 2 training requests are refused clearly.
 mkdir -p "$tmp/nocorpus"

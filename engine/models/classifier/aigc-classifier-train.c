@@ -11,6 +11,7 @@
  */
 #include "aigc-classifier-train.h"
 #include "aigc-setting.h"
+#include "jobs/aigc-train-run.h"
 
 #include "aigc-error.h"
 #include "io/aigc-idx.h"
@@ -24,7 +25,6 @@
 
 /* Forks of the seed's stream, one per kind of random choice. */
 enum { STREAM_ORDER = 1, STREAM_FLIP = 2, STREAM_DROPOUT = 3, STREAM_INIT = 4 };
-#define LOSS_WINDOW 100
 
 AigcClassifierTrainParams *aigc_classifier_train_params_new(void)
 {
@@ -91,15 +91,7 @@ gboolean aigc_classifier_train_params_set(AigcClassifierTrainParams *p, const ch
     } else if (!strcmp(key, "weight_decay")) {
         return aigc_setting_parse_float(key, value, 0, 10, &p->weight_decay, error);
     } else if (!strcmp(key, "dtype")) {
-        g_autofree char *up = g_ascii_strup(value, -1);
-        AigcDtype d;
-        if (!aigc_dtype_from_name(up, &d) ||
-            (d != AIGC_DTYPE_F32 && d != AIGC_DTYPE_F16 && d != AIGC_DTYPE_BF16)) {
-            g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID,
-                        "dtype must be f32, f16 or bf16, not “%s”", value);
-            return FALSE;
-        }
-        p->save_dtype = d;
+        return aigc_train_parse_dtype(value, &p->save_dtype, error);
     } else {
         return aigc_classifier_config_set(&p->config, key, value, error);
     }
@@ -115,35 +107,19 @@ typedef struct {
     AigcOptimizer *opt;
     gint64 step;
     AigcRng rng; /* the seed's stream; forks only */
-    double elapsed_before;
-    gint64 t_start;
+    AigcTrainClock clock;
     AigcFashionMnist train, test;
     int n_train, n_test;
     int *order;         /* (n_train) the current epoch's order of images */
     gint64 order_epoch; /* which epoch `order` holds; −1 none */
-    double losses[LOSS_WINDOW];
-    gint64 n_losses;
+    AigcLossWindow losses;
     double test_accuracy; /* < 0 until measured */
     FILE *csv;
 } Run;
 
-static char *ckpt_path(Run *r)
-{
-    return g_strconcat(r->p->output, ".ckpt", NULL);
-}
-
 static double elapsed(Run *r)
 {
-    return r->elapsed_before + (g_get_monotonic_time() - r->t_start) / 1e6;
-}
-
-static double mean_loss(Run *r)
-{
-    gint64 n = MIN(r->n_losses, LOSS_WINDOW);
-    double sum = 0;
-    for (gint64 i = 0; i < n; i++)
-        sum += r->losses[i];
-    return n ? sum / n : 0;
+    return aigc_train_clock_elapsed(&r->clock);
 }
 
 static void make_optimizer(Run *r)
@@ -197,18 +173,12 @@ static gboolean save(Run *r, gboolean final, GError **error)
     /* Checkpoint first: it is what --resume needs. */
     {
         g_autoptr(AigcSafetensorsWriter) w = aigc_safetensors_writer_new();
-        g_autofree char *step = g_strdup_printf("%" G_GINT64_FORMAT, r->step);
-        g_autofree char *seed = g_strdup_printf("%" G_GUINT64_FORMAT, p->seed);
-        g_autofree char *secs = g_strdup_printf("%.3f", elapsed(r));
-        aigc_safetensors_writer_set_metadata(w, "family", AIGC_CLASSIFIER_FAMILY "-checkpoint");
-        aigc_safetensors_writer_set_metadata(w, "classifier.config", config);
-        aigc_safetensors_writer_set_metadata(w, "train.step", step);
-        aigc_safetensors_writer_set_metadata(w, "train.seed", seed);
-        aigc_safetensors_writer_set_metadata(w, "train.seconds", secs);
+        AigcTrainState state = {r->step, p->seed, elapsed(r), p->command_line};
+        aigc_train_checkpoint_describe(w, AIGC_CLASSIFIER_FAMILY, "classifier.config", config, &state);
         if (!aigc_params_save(params, w, "model.", AIGC_DTYPE_F32, error) ||
             !aigc_optimizer_save(r->opt, w, "optim.", error))
             return FALSE;
-        g_autofree char *path = ckpt_path(r);
+        g_autofree char *path = aigc_train_checkpoint_path(r->p->output);
         if (!aigc_safetensors_writer_write(w, path, NULL, NULL, error))
             return FALSE;
     }
@@ -234,7 +204,7 @@ static gboolean save(Run *r, gboolean final, GError **error)
         g_autofree char *metrics =
             g_strdup_printf("{\"test_accuracy\": %.4f, \"test_images\": %d, \"train_loss\": "
                             "%.4f}",
-                            r->test_accuracy, r->n_test, mean_loss(r));
+                            r->test_accuracy, r->n_test, aigc_loss_window_mean(&r->losses));
         aigc_safetensors_writer_set_metadata(w, "metrics", metrics);
     }
     return aigc_safetensors_writer_write(w, p->output, NULL, NULL, error);
@@ -242,19 +212,13 @@ static gboolean save(Run *r, gboolean final, GError **error)
 
 static gboolean resume(Run *r, GError **error)
 {
-    g_autofree char *path = ckpt_path(r);
+    g_autofree char *path = aigc_train_checkpoint_path(r->p->output);
     g_autoptr(AigcSafetensors) st = aigc_safetensors_open(path, error);
-    if (!st)
+    const char *config_json;
+    AigcTrainState state;
+    if (!st || !aigc_train_checkpoint_read(st, path, NULL, "classifier.config", "a classifier", &config_json,
+                                           &state, error))
         return FALSE;
-    const char *config_json = aigc_safetensors_get_metadata(st, "classifier.config");
-    const char *step = aigc_safetensors_get_metadata(st, "train.step");
-    const char *seed = aigc_safetensors_get_metadata(st, "train.seed");
-    const char *secs = aigc_safetensors_get_metadata(st, "train.seconds");
-    if (!config_json || !step || !seed) {
-        g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_FORMAT,
-                    "%s: not a training checkpoint of a classifier", path);
-        return FALSE;
-    }
     AigcClassifierConfig config;
     if (!aigc_classifier_config_from_json(&config, config_json, error)) {
         g_prefix_error(error, "%s: ", path);
@@ -267,10 +231,9 @@ static gboolean resume(Run *r, GError **error)
     make_optimizer(r);
     if (!aigc_optimizer_load(r->opt, st, "optim.", error))
         return FALSE;
-    r->step = g_ascii_strtoll(step, NULL, 10);
-    /* The checkpoint's seed wins: the run continues the order of images it started. */
-    r->p->seed = g_ascii_strtoull(seed, NULL, 10);
-    r->elapsed_before = secs ? g_ascii_strtod(secs, NULL) : 0;
+    r->step = state.step;
+    r->clock.seconds_before = state.seconds;
+    aigc_train_state_adopt(&state, &r->p->seed, &r->p->command_line);
     return TRUE;
 }
 
@@ -294,7 +257,7 @@ static gboolean resume_from_model(Run *r, GError **error)
     const char *steps = strstr(training, "\"steps\": ");
     const char *secs = strstr(training, "\"seconds\": ");
     r->step = steps ? g_ascii_strtoll(steps + 9, NULL, 10) : 0;
-    r->elapsed_before = secs ? g_ascii_strtod(secs + 11, NULL) : 0;
+    r->clock.seconds_before = secs ? g_ascii_strtod(secs + 11, NULL) : 0;
     make_optimizer(r);
     return TRUE;
 }
@@ -333,8 +296,7 @@ static void run_free(Run *r)
 static gboolean train(AigcJob *job, gpointer data, GError **error)
 {
     AigcClassifierTrainParams *p = data;
-    Run r = {.p = p, .job = job, .t_start = g_get_monotonic_time(), .order_epoch = -1,
-             .test_accuracy = -1};
+    Run r = {.p = p, .job = job, .order_epoch = -1, .test_accuracy = -1};
     gboolean ok = FALSE;
     const int B = p->batch_size, S = AIGC_FASHION_MNIST_SIDE;
     g_autofree float *images = g_new(float, (gsize)B * S * S);
@@ -363,7 +325,7 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
     r.n_test = p->limit_test > 0 ? (int)MIN(p->limit_test, r.test.n) : r.test.n;
     r.order = g_new(int, r.n_train);
 
-    ckpt = ckpt_path(&r);
+    ckpt = aigc_train_checkpoint_path(p->output);
     if (p->resume && g_file_test(ckpt, G_FILE_TEST_EXISTS)) {
         if (!resume(&r, error))
             goto out;
@@ -383,14 +345,11 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
     aigc_rng_init(&r.rng, p->seed);
     AigcRng dropout_base = aigc_rng_fork(&r.rng, STREAM_DROPOUT);
 
-    gboolean new_csv = !p->resume || !g_file_test(csv_path, G_FILE_TEST_EXISTS);
-    r.csv = fopen(csv_path, new_csv ? "w" : "a");
-    if (r.csv && new_csv)
-        fprintf(r.csv, "step,loss,lr,images_per_second,test_accuracy,seconds\n");
+    r.csv = aigc_train_csv_open(p->output, p->resume,
+                                "step,loss,lr,images_per_second,test_accuracy,seconds");
 
     AigcParams *params = aigc_classifier_get_params(r.clf);
-    gint64 t_window = g_get_monotonic_time(), images_window = 0;
-    double img_per_s = 0;
+    aigc_train_clock_start(&r.clock, r.clock.seconds_before, r.step);
     while (r.step < p->steps) {
         if (aigc_job_is_cancelled(job))
             break;
@@ -407,15 +366,10 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
         aigc_ctx_backward(ctx, loss);
         float lr = aigc_lr_warmup_cosine(r.step + 1, p->warmup, p->steps, p->lr, p->lr_min);
         aigc_optimizer_step(r.opt, lr);
-        r.losses[r.n_losses++ % LOSS_WINDOW] = loss->data[0];
+        aigc_loss_window_add(&r.losses, loss->data[0]);
         r.step++;
-        images_window += B;
-        gint64 now = g_get_monotonic_time();
-        if (now - t_window > G_USEC_PER_SEC) {
-            img_per_s = images_window / ((now - t_window) / 1e6);
-            t_window = now;
-            images_window = 0;
-        }
+        aigc_train_clock_tick(&r.clock, B);
+        const double img_per_s = r.clock.rate;
         gboolean eval_now = p->eval_every > 0 && r.step % p->eval_every == 0 && r.step < p->steps;
         gboolean measured = FALSE;
         if (eval_now) {
@@ -437,7 +391,7 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
             g_snprintf(acc, sizeof acc, " · test %.3f", r.test_accuracy);
         g_autofree char *stage = g_strdup_printf(
             "step %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT " · loss %.3f · %.0f img/s%s", r.step,
-            p->steps, mean_loss(&r), img_per_s, acc);
+            p->steps, aigc_loss_window_mean(&r.losses), img_per_s, acc);
         aigc_job_report_progress(job, (double)r.step / p->steps, stage);
         if (r.step % p->checkpoint_every == 0 && r.step < p->steps && !save(&r, FALSE, error))
             goto out;
@@ -453,7 +407,7 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
         goto out;
     AigcClassifierTrainResult *result = g_new0(AigcClassifierTrainResult, 1);
     result->steps_done = r.step;
-    result->train_loss = mean_loss(&r);
+    result->train_loss = aigc_loss_window_mean(&r.losses);
     result->test_accuracy = r.test_accuracy;
     result->seconds = elapsed(&r);
     aigc_job_set_result(job, result, g_free);

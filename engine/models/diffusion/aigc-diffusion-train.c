@@ -14,6 +14,7 @@
  */
 #include "aigc-diffusion-train.h"
 #include "aigc-setting.h"
+#include "jobs/aigc-train-run.h"
 
 #include "aigc-ddpm.h"
 #include "aigc-error.h"
@@ -30,7 +31,6 @@
 
 /* Forks of the seed's stream, one per kind of random choice. */
 enum { STREAM_ORDER = 1, STREAM_FLIP = 2, STREAM_NOISE = 3, STREAM_DROPOUT = 4, STREAM_INIT = 5 };
-#define LOSS_WINDOW 100
 
 AigcDiffusionTrainParams *aigc_diffusion_train_params_new(void)
 {
@@ -125,15 +125,7 @@ gboolean aigc_diffusion_train_params_set(AigcDiffusionTrainParams *p, const char
     } else if (!strcmp(key, "sample_guidance")) {
         return aigc_setting_parse_float(key, value, 0, AIGC_DIFFUSION_MAX_GUIDANCE, &p->sample_guidance, error);
     } else if (!strcmp(key, "dtype")) {
-        g_autofree char *up = g_ascii_strup(value, -1);
-        AigcDtype d;
-        if (!aigc_dtype_from_name(up, &d) ||
-            (d != AIGC_DTYPE_F32 && d != AIGC_DTYPE_F16 && d != AIGC_DTYPE_BF16)) {
-            g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID,
-                        "dtype must be f32, f16 or bf16, not “%s”", value);
-            return FALSE;
-        }
-        p->save_dtype = d;
+        return aigc_train_parse_dtype(value, &p->save_dtype, error);
     } else {
         return aigc_diffusion_config_set(&p->config, key, value, error);
     }
@@ -150,8 +142,7 @@ typedef struct {
     AigcEma *ema; /* (nullable) */
     gint64 step;
     AigcRng rng; /* the seed's stream; forks only */
-    double elapsed_before;
-    gint64 t_start;
+    AigcTrainClock clock;
     AigcFashionMnist train;
     gboolean emoji;      /* the emoji set instead of Fashion-MNIST */
     AigcEmojiSet *emoji_set;
@@ -160,38 +151,14 @@ typedef struct {
     int n_train;
     int *order;         /* (n_train) the current epoch's order of images */
     gint64 order_epoch; /* which epoch `order` holds; −1 none */
-    double losses[LOSS_WINDOW];
-    gint64 n_losses;
+    AigcLossWindow losses;
     char *samples_path; /* the last grid written */
     FILE *csv;
 } Run;
 
-static char *ckpt_path(Run *r)
-{
-    return g_strconcat(r->p->output, ".ckpt", NULL);
-}
-
-static char *grid_path(Run *r)
-{
-    const char *out = r->p->output;
-    g_autofree char *stem = g_str_has_suffix(out, ".safetensors")
-                                ? g_strndup(out, strlen(out) - strlen(".safetensors"))
-                                : g_strdup(out);
-    return g_strdup_printf("%s.step-%07" G_GINT64_FORMAT ".png", stem, r->step);
-}
-
 static double elapsed(Run *r)
 {
-    return r->elapsed_before + (g_get_monotonic_time() - r->t_start) / 1e6;
-}
-
-static double mean_loss(Run *r)
-{
-    gint64 n = MIN(r->n_losses, LOSS_WINDOW);
-    double sum = 0;
-    for (gint64 i = 0; i < n; i++)
-        sum += r->losses[i];
-    return n ? sum / n : 0;
+    return aigc_train_clock_elapsed(&r->clock);
 }
 
 static void make_optimizer(Run *r)
@@ -377,7 +344,7 @@ static gboolean write_samples(Run *r, GError **error)
     AigcImage **images = g_new0(AigcImage *, n);
     for (int i = 0; i < n; i++)
         images[i] = aigc_image_from_floats(x + i * P, c->channels, S, S, -1.0f, 1.0f);
-    g_autofree char *path = grid_path(r);
+    g_autofree char *path = aigc_train_grid_path(p->output, r->step);
     g_autofree char *base = g_path_get_basename(p->output);
     g_autofree char *steps = g_strdup_printf("%d", sp.steps);
     g_autofree char *seed = g_strdup_printf("%" G_GUINT64_FORMAT, sp.seed);
@@ -421,21 +388,13 @@ static gboolean save(Run *r, gboolean final, GError **error)
     /* Checkpoint first: it is what --resume needs. */
     {
         g_autoptr(AigcSafetensorsWriter) w = aigc_safetensors_writer_new();
-        g_autofree char *step = g_strdup_printf("%" G_GINT64_FORMAT, r->step);
-        g_autofree char *seed = g_strdup_printf("%" G_GUINT64_FORMAT, p->seed);
-        g_autofree char *secs = g_strdup_printf("%.3f", elapsed(r));
-        aigc_safetensors_writer_set_metadata(w, "family", AIGC_DIFFUSION_FAMILY "-checkpoint");
-        aigc_safetensors_writer_set_metadata(w, "diffusion.config", config);
-        aigc_safetensors_writer_set_metadata(w, "train.step", step);
-        aigc_safetensors_writer_set_metadata(w, "train.seed", seed);
-        aigc_safetensors_writer_set_metadata(w, "train.seconds", secs);
-        if (p->command_line)
-            aigc_safetensors_writer_set_metadata(w, "train.command", p->command_line);
+        AigcTrainState state = {r->step, p->seed, elapsed(r), p->command_line};
+        aigc_train_checkpoint_describe(w, AIGC_DIFFUSION_FAMILY, "diffusion.config", config, &state);
         if (!aigc_params_save(params, w, "model.", AIGC_DTYPE_F32, error) ||
             !aigc_optimizer_save(r->opt, w, "optim.", error) ||
             (r->ema && !aigc_ema_save(r->ema, w, "ema.", error)))
             return FALSE;
-        g_autofree char *path = ckpt_path(r);
+        g_autofree char *path = aigc_train_checkpoint_path(r->p->output);
         if (!aigc_safetensors_writer_write(w, path, NULL, NULL, error))
             return FALSE;
     }
@@ -461,7 +420,7 @@ static gboolean save(Run *r, gboolean final, GError **error)
             "\"finished\": %s}",
             r->emoji ? "emoji" : "fashion-mnist", r->n_train, r->step, p->batch_size, lr, ema,
             !r->emoji && p->flip ? "true" : "false", p->seed,
-            elapsed(r), aigc_threads_get(), mean_loss(r), final ? "true" : "false");
+            elapsed(r), aigc_threads_get(), aigc_loss_window_mean(&r->losses), final ? "true" : "false");
         aigc_safetensors_writer_set_metadata(w, "training", training);
         if (p->command_line)
             aigc_safetensors_writer_set_metadata(w, "command", p->command_line);
@@ -473,21 +432,13 @@ static gboolean save(Run *r, gboolean final, GError **error)
 
 static gboolean resume(Run *r, GError **error)
 {
-    g_autofree char *path = ckpt_path(r);
+    g_autofree char *path = aigc_train_checkpoint_path(r->p->output);
     g_autoptr(AigcSafetensors) st = aigc_safetensors_open(path, error);
-    if (!st)
+    const char *config_json;
+    AigcTrainState state;
+    if (!st || !aigc_train_checkpoint_read(st, path, AIGC_DIFFUSION_FAMILY, "diffusion.config", "a diffusion model", &config_json,
+                                           &state, error))
         return FALSE;
-    const char *family = aigc_safetensors_get_metadata(st, "family");
-    const char *config_json = aigc_safetensors_get_metadata(st, "diffusion.config");
-    const char *step = aigc_safetensors_get_metadata(st, "train.step");
-    const char *seed = aigc_safetensors_get_metadata(st, "train.seed");
-    const char *secs = aigc_safetensors_get_metadata(st, "train.seconds");
-    if (g_strcmp0(family, AIGC_DIFFUSION_FAMILY "-checkpoint") != 0 || !config_json || !step ||
-        !seed) {
-        g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_FORMAT,
-                    "%s: not a training checkpoint of a diffusion model", path);
-        return FALSE;
-    }
     AigcDiffusionConfig config;
     if (!aigc_diffusion_config_from_json(&config, config_json, error)) {
         g_prefix_error(error, "%s: ", path);
@@ -503,16 +454,9 @@ static gboolean resume(Run *r, GError **error)
     if (r->ema && aigc_safetensors_find(st, "ema.n_updates") &&
         !aigc_ema_load(r->ema, st, "ema.", error))
         return FALSE;
-    r->step = g_ascii_strtoll(step, NULL, 10);
-    /* The checkpoint's seed wins: the run continues the order of images it started. */
-    r->p->seed = g_ascii_strtoull(seed, NULL, 10);
-    r->elapsed_before = secs ? g_ascii_strtod(secs, NULL) : 0;
-    /* The model records the command that started the run, not the one that resumed it. */
-    const char *command = aigc_safetensors_get_metadata(st, "train.command");
-    if (command) {
-        g_free(r->p->command_line);
-        r->p->command_line = g_strdup(command);
-    }
+    r->step = state.step;
+    r->clock.seconds_before = state.seconds;
+    aigc_train_state_adopt(&state, &r->p->seed, &r->p->command_line);
     return TRUE;
 }
 
@@ -530,15 +474,6 @@ static void run_free(Run *r)
     g_free(r->words);
     g_free(r->order);
     g_free(r->samples_path);
-}
-
-static char *format_duration(double seconds)
-{
-    gint64 s = (gint64)MAX(seconds, 0);
-    if (s >= 3600)
-        return g_strdup_printf("%" G_GINT64_FORMAT "h%02" G_GINT64_FORMAT "m", s / 3600,
-                               s / 60 % 60);
-    return g_strdup_printf("%" G_GINT64_FORMAT "m%02" G_GINT64_FORMAT "s", s / 60, s % 60);
 }
 
 static gboolean check_data(Run *r, GError **error)
@@ -577,7 +512,7 @@ static gboolean check_data(Run *r, GError **error)
 static gboolean train(AigcJob *job, gpointer data, GError **error)
 {
     AigcDiffusionTrainParams *p = data;
-    Run r = {.p = p, .job = job, .t_start = g_get_monotonic_time(), .order_epoch = -1};
+    Run r = {.p = p, .job = job, .order_epoch = -1};
     gboolean ok = FALSE;
     const int B = p->batch_size;
     g_autofree float *images = NULL;
@@ -610,7 +545,7 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
     }
     r.order = g_new(int, r.n_train);
 
-    ckpt = ckpt_path(&r);
+    ckpt = aigc_train_checkpoint_path(p->output);
     if (p->resume && g_file_test(ckpt, G_FILE_TEST_EXISTS)) {
         if (!resume(&r, error) || !check_data(&r, error))
             goto out;
@@ -644,16 +579,10 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
     AigcRng noise_base = aigc_rng_fork(&r.rng, STREAM_NOISE);
     AigcRng dropout_base = aigc_rng_fork(&r.rng, STREAM_DROPOUT);
 
-    gboolean new_csv = !p->resume || !g_file_test(csv_path, G_FILE_TEST_EXISTS);
-    r.csv = fopen(csv_path, new_csv ? "w" : "a");
-    if (r.csv && new_csv)
-        fprintf(r.csv, "step,loss,grad_norm,lr,images_per_second,seconds\n");
+    r.csv = aigc_train_csv_open(p->output, p->resume, "step,loss,grad_norm,lr,images_per_second,seconds");
 
     AigcParams *params = aigc_diffusion_get_params(r.model);
-    const gint64 step0 = r.step;
-    const gint64 t_session = g_get_monotonic_time();
-    gint64 t_window = t_session, images_window = 0;
-    double img_per_s = 0;
+    aigc_train_clock_start(&r.clock, r.clock.seconds_before, r.step);
     while (r.step < p->steps) {
         if (aigc_job_is_cancelled(job))
             break;
@@ -680,17 +609,11 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
         aigc_optimizer_step(r.opt, lr);
         if (r.ema)
             aigc_ema_update(r.ema);
-        r.losses[r.n_losses++ % LOSS_WINDOW] = loss->data[0];
+        aigc_loss_window_add(&r.losses, loss->data[0]);
         r.step++;
-        images_window += B;
-        gint64 now = g_get_monotonic_time();
-        if (now - t_window > 2 * G_USEC_PER_SEC || img_per_s == 0) {
-            img_per_s = images_window / MAX((now - t_window) / 1e6, 1e-6);
-            t_window = now;
-            images_window = 0;
-        }
-        double per_step = (now - t_session) / 1e6 / (double)(r.step - step0);
-        g_autofree char *left = format_duration(per_step * (double)(p->steps - r.step));
+        aigc_train_clock_tick(&r.clock, B);
+        const double img_per_s = r.clock.rate;
+        g_autofree char *left = aigc_train_clock_left(&r.clock, r.step, p->steps);
         if (r.csv) {
             fprintf(r.csv, "%" G_GINT64_FORMAT ",%.5f,%.4f,%.3g,%.1f,%.1f\n", r.step, loss->data[0],
                     norm, lr, img_per_s, elapsed(&r));
@@ -699,7 +622,7 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
         }
         g_autofree char *stage = g_strdup_printf("step %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT
                                                  " · loss %.4f · %.1f img/s · %s left",
-                                                 r.step, p->steps, mean_loss(&r), img_per_s, left);
+                                                 r.step, p->steps, aigc_loss_window_mean(&r.losses), img_per_s, left);
         aigc_job_report_progress(job, (double)r.step / p->steps, stage);
         if (r.step % p->checkpoint_every == 0 && r.step < p->steps && !save(&r, FALSE, error))
             goto out;
@@ -721,7 +644,7 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
         goto out;
     AigcDiffusionTrainResult *result = g_new0(AigcDiffusionTrainResult, 1);
     result->steps_done = r.step;
-    result->train_loss = mean_loss(&r);
+    result->train_loss = aigc_loss_window_mean(&r.losses);
     result->seconds = elapsed(&r);
     result->samples_path = g_strdup(r.samples_path);
     aigc_job_set_result(job, result, (GDestroyNotify)aigc_diffusion_train_result_free);

@@ -38,31 +38,12 @@ static char *config_to_json(const AigcNerf *nerf)
 
 static gboolean get_int(const AigcJsonValue *obj, const char *key, int *out, GError **error)
 {
-    const AigcJsonValue *v = aigc_json_object_get(obj, key);
-    if (!v || v->type != AIGC_JSON_NUMBER || !v->is_integer || v->integer < 0 ||
-        v->integer > G_MAXINT) {
-        g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_FORMAT,
-                    "“nerf.config”: “%s” is missing or not a whole number", key);
-        return FALSE;
-    }
-    *out = (int)v->integer;
-    return TRUE;
+    return aigc_json_get_int(obj, "“nerf.config”", key, 0, G_MAXINT, out, error);
 }
 
 static gboolean get_vec3(const AigcJsonValue *obj, const char *key, float out[3], GError **error)
 {
-    const AigcJsonValue *v = aigc_json_object_get(obj, key);
-    gboolean ok = v && v->type == AIGC_JSON_ARRAY && v->n_items == 3;
-    for (int i = 0; ok && i < 3; i++) {
-        ok = v->items[i]->type == AIGC_JSON_NUMBER && isfinite(v->items[i]->number) &&
-             fabs(v->items[i]->number) < 1e30;
-        if (ok)
-            out[i] = (float)v->items[i]->number;
-    }
-    if (!ok)
-        g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_FORMAT,
-                    "“nerf.config”: “%s” is missing or not three finite numbers", key);
-    return ok;
+    return aigc_json_get_floats(obj, "“nerf.config”", key, 3, out, error);
 }
 
 static gboolean config_from_json(const char *json, AigcNerfConfig *c, float aabb_min[3],

@@ -10,6 +10,7 @@
  * network; the training job gives the same model for the same seed, and the same model when
  * stopped and resumed.
  */
+#include "aigc-test-jobs.h"
 #include "aigc-test-support.h"
 #include "io/aigc-idx.h"
 #include "models/diffusion/aigc-ddpm.h"
@@ -737,37 +738,18 @@ static void test_save_load(void)
 
 /* ---- the training job ---- */
 
-static void put_be32(GByteArray *a, guint32 v)
-{
-    guint8 b[4] = {v >> 24, (v >> 16) & 255, (v >> 8) & 255, v & 255};
-    g_byte_array_append(a, b, 4);
-}
 
 /* A training set of the first n test images, as IDX files in `folder` (the training job reads
  * {train-images-idx3,train-labels-idx1}-ubyte): small, so a job starts at once. */
 static void write_small_fashion(const char *folder, int n)
 {
-    GByteArray *images = g_byte_array_new(), *labels = g_byte_array_new();
-    put_be32(images, 0x803);
-    put_be32(images, (guint32)n);
-    put_be32(images, 28);
-    put_be32(images, 28);
-    put_be32(labels, 0x801);
-    put_be32(labels, (guint32)n);
-    for (int i = 0; i < n; i++) {
-        for (int k = 0; k < 784; k++) {
-            guint8 px = (guint8)lrintf(test_set.images[(gint64)i * 784 + k] * 255.0f);
-            g_byte_array_append(images, &px, 1);
-        }
-        guint8 label = (guint8)test_set.labels[i];
-        g_byte_array_append(labels, &label, 1);
-    }
-    g_autofree char *ip = g_build_filename(folder, "train-images-idx3-ubyte", NULL);
-    g_autofree char *lp = g_build_filename(folder, "train-labels-idx1-ubyte", NULL);
-    g_assert_true(g_file_set_contents(ip, (const char *)images->data, images->len, NULL));
-    g_assert_true(g_file_set_contents(lp, (const char *)labels->data, labels->len, NULL));
-    g_byte_array_free(images, TRUE);
-    g_byte_array_free(labels, TRUE);
+    g_autofree guint8 *pixels = g_new(guint8, (gsize)n * 784);
+    g_autofree guint8 *labels = g_new(guint8, n);
+    for (gint64 k = 0; k < (gint64)n * 784; k++)
+        pixels[k] = (guint8)lrintf(test_set.images[k] * 255.0f);
+    for (int i = 0; i < n; i++)
+        labels[i] = (guint8)test_set.labels[i];
+    aigc_test_write_fashion(folder, n, pixels, labels);
 }
 
 static AigcDiffusionTrainParams *small_run(const char *output, gint64 steps)
@@ -794,21 +776,7 @@ static AigcDiffusionTrainParams *small_run(const char *output, gint64 steps)
     return p;
 }
 
-static void cancel_halfway(AigcJob *job, double fraction, const char *stage, gpointer data)
-{
-    if (fraction >= 0.5)
-        aigc_job_cancel(job); /* as Ctrl-C after step 3 of 6 */
-}
 
-static AigcJobState run_job(AigcJob *job, gboolean stop_halfway)
-{
-    g_autoptr(AigcEngine) engine = aigc_engine_new(NULL);
-    AigcJobCallbacks cb = {.progress = cancel_halfway};
-    if (stop_halfway)
-        aigc_job_set_callbacks(job, &cb);
-    aigc_engine_submit(engine, job);
-    return aigc_job_wait(job);
-}
 
 static float *read_weights(const char *path, gint64 *n)
 {
@@ -826,7 +794,7 @@ static void test_train_job(void)
     g_autofree char *b = g_build_filename(dir, "b.safetensors", NULL);
     {
         g_autoptr(AigcJob) job = aigc_diffusion_train_job_new(small_run(a, 6));
-        g_assert_cmpint(run_job(job, FALSE), ==, AIGC_JOB_SUCCEEDED);
+        g_assert_cmpint(aigc_test_run_training(job, FALSE), ==, AIGC_JOB_SUCCEEDED);
         AigcDiffusionTrainResult *r = aigc_job_get_result(job);
         g_assert_cmpint(r->steps_done, ==, 6);
         g_assert_true(isfinite(r->train_loss));
@@ -843,11 +811,11 @@ static void test_train_job(void)
     {
         /* stopped after step 3 (it saves before stopping) and resumed: the uninterrupted model */
         g_autoptr(AigcJob) first = aigc_diffusion_train_job_new(small_run(b, 6));
-        g_assert_cmpint(run_job(first, TRUE), ==, AIGC_JOB_CANCELLED);
+        g_assert_cmpint(aigc_test_run_training(first, TRUE), ==, AIGC_JOB_CANCELLED);
         AigcDiffusionTrainParams *p = small_run(b, 6);
         p->resume = TRUE;
         g_autoptr(AigcJob) second = aigc_diffusion_train_job_new(p);
-        g_assert_cmpint(run_job(second, FALSE), ==, AIGC_JOB_SUCCEEDED);
+        g_assert_cmpint(aigc_test_run_training(second, FALSE), ==, AIGC_JOB_SUCCEEDED);
     }
     gint64 na, nb;
     g_autofree float *wa = read_weights(a, &na);
@@ -864,7 +832,7 @@ static void test_train_job(void)
     AigcDiffusionTrainParams *p = small_run(a, 2);
     g_assert_true(aigc_diffusion_train_params_set(p, "image_size", "32", NULL));
     g_autoptr(AigcJob) job = aigc_diffusion_train_job_new(p);
-    g_assert_cmpint(run_job(job, FALSE), ==, AIGC_JOB_FAILED);
+    g_assert_cmpint(aigc_test_run_training(job, FALSE), ==, AIGC_JOB_FAILED);
     g_assert_nonnull(strstr(aigc_job_get_error(job)->message, "28×28"));
     g_assert_false(aigc_diffusion_train_params_set(p, "sample_guidance", "40", &error));
     g_clear_error(&error);
@@ -969,7 +937,7 @@ static void test_train_emoji(void)
     g_assert_true(aigc_diffusion_train_params_set(p, "ch_mult", "1,2", NULL));
     g_assert_true(aigc_diffusion_train_params_set(p, "sample_every", "0", NULL));
     g_autoptr(AigcJob) job = aigc_diffusion_train_job_new(p);
-    g_assert_cmpint(run_job(job, FALSE), ==, AIGC_JOB_SUCCEEDED);
+    g_assert_cmpint(aigc_test_run_training(job, FALSE), ==, AIGC_JOB_SUCCEEDED);
     AigcDiffusionTrainResult *r = aigc_job_get_result(job);
     g_autoptr(GHashTable) text = NULL;
     g_autoptr(AigcImage) grid = aigc_png_read(r->samples_path, NULL, &text, NULL);
@@ -990,7 +958,7 @@ static void test_train_emoji(void)
     AigcDiffusionTrainParams *q = small_run(out, 1);
     g_assert_true(aigc_diffusion_train_params_set(q, "text_len", "4", NULL));
     g_autoptr(AigcJob) bad = aigc_diffusion_train_job_new(q);
-    g_assert_cmpint(run_job(bad, FALSE), ==, AIGC_JOB_FAILED);
+    g_assert_cmpint(aigc_test_run_training(bad, FALSE), ==, AIGC_JOB_FAILED);
     g_assert_nonnull(strstr(aigc_job_get_error(bad)->message, "text_len"));
 }
 

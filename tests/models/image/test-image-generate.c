@@ -159,6 +159,18 @@ static void test_bad_requests(void)
     p.mask = NULL;
     p.strength = 0;
     expect_refused(m, &p, "strength");
+    /* no latent space to walk, no encoder */
+    GError *interp_error = NULL;
+    AigcImageInterpParams ip = aigc_image_interp_default_params();
+    ip.class_a = "Square";
+    g_assert_null(aigc_image_interpolate_job_new(m, &ip, &interp_error));
+    g_assert_error(interp_error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_UNSUPPORTED);
+    g_clear_error(&interp_error);
+    g_assert_null(aigc_image_model_reconstruct(m, init, NULL, NULL, &interp_error));
+    g_assert_error(interp_error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_UNSUPPORTED);
+    g_clear_error(&interp_error);
+    g_assert_cmpint(aigc_image_model_get_caps(m), ==,
+                    AIGC_IMAGE_CAP_STEPS | AIGC_IMAGE_CAP_IMG2IMG | AIGC_IMAGE_CAP_INPAINT);
 
     GError *error = NULL;
     g_autofree char *bad = g_strconcat(model_path, ".bad", NULL);
