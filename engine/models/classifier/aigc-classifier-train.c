@@ -303,7 +303,6 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
     g_autofree gint32 *labels = g_new(gint32, B);
     g_autoptr(AigcCtx) ctx = aigc_ctx_new();
     g_autofree char *ckpt = NULL;
-    g_autofree char *csv_path = g_strconcat(p->output, ".csv", NULL);
 
     if (p->config.image_size != S) {
         g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID,

@@ -519,7 +519,6 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
     g_autofree gint32 *labels = NULL;
     g_autoptr(AigcCtx) ctx = aigc_ctx_new();
     g_autofree char *ckpt = NULL;
-    g_autofree char *csv_path = g_strconcat(p->output, ".csv", NULL);
 
     r.emoji = p->data && strcmp(p->data, "emoji") == 0;
     if (p->data && !r.emoji && strcmp(p->data, "fashion") != 0) {
