@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT
  *
- * `aigc image`: generate images with an image model — from a class, or from an initial image
- * (img2img) and a mask (inpainting) — and write 8-bit PNGs whose `parameters` text chunk makes
- * them reproducible. A batch writes a grid (OUT.png) and the single images (OUT-1.png, …).
+ * `aigc image`: generate images with an image model — from a class (or, for a text model such
+ * as the emoji one, a prompt), or from an initial image (img2img) and a mask (inpainting) — and
+ * write 8-bit PNGs whose `parameters` text chunk makes them reproducible. A batch writes a grid (OUT.png) and the single images (OUT-1.png, …).
  * DCGAN and VAE models also interpolate (--to-seed, --to-class, --to-init: a strip of --batch
  * images from one end to the other), and a VAE reconstructs an image (--init IMG --strength 0).
  */
@@ -100,7 +100,14 @@ int aigc_cmd_image(int argc, char **argv)
     g_autoptr(AigcImageModel) model = aigc_image_model_load(info->path, &error);
     if (!model)
         return fail_with(error);
-    if (prompt && aigc_image_model_get_n_classes(model) > 0) {
+    const gboolean text_model = (aigc_image_model_get_caps(model) & AIGC_IMAGE_CAP_PROMPT) != 0;
+    if (text_model && !prompt)
+        return aigc_cli_usage_error("image", "%s draws from a prompt: give --prompt \"…\"",
+                                    aigc_image_model_get_name(model));
+    if (text_model && class_name)
+        return aigc_cli_usage_error("image", "%s draws from a prompt, not a class: use --prompt",
+                                    aigc_image_model_get_name(model));
+    if (prompt && !text_model && aigc_image_model_get_n_classes(model) > 0) {
         /* A class model understands its class names only. */
         g_autofree char *classes = class_list(model);
         GError *find_error = NULL;
@@ -124,7 +131,8 @@ int aigc_cmd_image(int argc, char **argv)
         if (!(mask = aigc_png_read(mask_path, &gray, NULL, &error)))
             return fail_with(error);
     }
-    p.class_name = class_name ? class_name : prompt;
+    p.class_name = text_model ? NULL : class_name ? class_name : prompt;
+    p.prompt = text_model ? prompt : NULL;
     p.steps = steps;
     p.guidance = (float)guidance;
     p.eta = (float)eta;

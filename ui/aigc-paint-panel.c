@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT
  *
- * The Paint workshop: pick an image model and a class, watch the images come out of noise (a
- * preview of the predicted clean images every few steps), keep them in the gallery, export
- * them as PNG with their parameters. The canvas on the left is where a sketch starts img2img
- * ("Start from the canvas", at a strength) and where the mask for inpainting is painted; any
- * result can be picked back into the canvas.
+ * The Paint workshop: pick an image model and a class (or, for a text model, type a prompt),
+ * watch the images come out of noise (a preview of the predicted clean images every few steps),
+ * keep them in the gallery, export them as PNG with their parameters. The canvas on the left is
+ * where a sketch starts img2img ("Start from the canvas", at a strength) and where the mask for
+ * inpainting is painted; any result can be picked back into the canvas. The controls follow
+ * what the model offers (aigc_image_model_get_caps): steps, sampler and guidance for diffusion;
+ * an interpolation strip between two classes and seeds for the DCGAN and the VAE; Reconstruct
+ * (the canvas through the VAE's encoder and decoder) for the VAE.
  */
 #include "aigc-paint-panel.h"
 
@@ -17,7 +20,12 @@
 
 struct _AigcPaintPanel {
     AigcWorkshop parent_instance;
-    GtkDropDown *model_picker, *class_picker, *sampler_picker;
+    GtkDropDown *model_picker, *class_picker, *sampler_picker, *to_class_picker;
+    AdwEntryRow *prompt_row;
+    GtkWidget *class_row, *steps_row, *sampler_row, *guidance_row, *strength_row, *interp_group;
+    GtkWidget *img2img_box, *inpaint_box;
+    GtkSpinButton *to_seed_spin;
+    GtkButton *interp_button, *reconstruct_button;
     GtkLabel *model_info, *step_label, *status_label;
     GtkStack *content_stack, *result_stack;
     AigcCanvas *canvas;
@@ -35,6 +43,7 @@ struct _AigcPaintPanel {
     AigcImageGenResult *result; /* the last finished batch (owned copy of the pointer's job) */
     AigcJob *result_job;        /* keeps `result` alive */
     char *pending_model, *pending_class;
+    gboolean strip; /* the running job draws an interpolation strip: its preview stays shown */
 };
 
 G_DEFINE_FINAL_TYPE(AigcPaintPanel, aigc_paint_panel, AIGC_TYPE_WORKSHOP)
@@ -74,6 +83,33 @@ static void fit_canvas(AigcPaintPanel *self)
     gtk_color_chooser_set_rgba(GTK_COLOR_CHOOSER(self->color_button), &ink);
 }
 
+static void update_buttons(AigcPaintPanel *self);
+
+/* Shows the controls the model has a use for. */
+static void apply_caps(AigcPaintPanel *self)
+{
+    AigcImageCaps caps = aigc_image_model_get_caps(self->model);
+    const gboolean steps = caps & AIGC_IMAGE_CAP_STEPS, prompt = caps & AIGC_IMAGE_CAP_PROMPT;
+    gtk_widget_set_visible(GTK_WIDGET(self->prompt_row), prompt);
+    gtk_widget_set_visible(self->class_row, !prompt);
+    gtk_widget_set_visible(self->steps_row, steps);
+    gtk_widget_set_visible(self->sampler_row, steps);
+    gtk_widget_set_visible(self->guidance_row, steps);
+    gtk_widget_set_visible(self->img2img_box, caps & AIGC_IMAGE_CAP_IMG2IMG);
+    gtk_widget_set_visible(self->strength_row, caps & AIGC_IMAGE_CAP_IMG2IMG);
+    gtk_widget_set_visible(self->inpaint_box, caps & AIGC_IMAGE_CAP_INPAINT);
+    gtk_widget_set_visible(GTK_WIDGET(self->mask_button), caps & AIGC_IMAGE_CAP_INPAINT);
+    gtk_widget_set_visible(self->interp_group, caps & AIGC_IMAGE_CAP_INTERPOLATE);
+    gtk_widget_set_visible(GTK_WIDGET(self->reconstruct_button), caps & AIGC_IMAGE_CAP_RECONSTRUCT);
+    if (!(caps & AIGC_IMAGE_CAP_IMG2IMG))
+        gtk_switch_set_active(self->img2img_switch, FALSE);
+    if (!(caps & AIGC_IMAGE_CAP_INPAINT)) {
+        gtk_switch_set_active(self->inpaint_switch, FALSE);
+        if (gtk_toggle_button_get_active(self->mask_button))
+            gtk_toggle_button_set_active(self->brush_button, TRUE);
+    }
+}
+
 static void load_selected_model(AigcPaintPanel *self)
 {
     const char *name = selected_string(self->model_picker);
@@ -99,20 +135,29 @@ static void load_selected_model(AigcPaintPanel *self)
     if (n == 0)
         gtk_string_list_append(classes, _("(none)"));
     gtk_drop_down_set_model(self->class_picker, G_LIST_MODEL(classes));
+    gtk_drop_down_set_model(self->to_class_picker, G_LIST_MODEL(classes));
+    if (n > 1)
+        gtk_drop_down_set_selected(self->to_class_picker, 1);
     g_object_unref(classes);
     gtk_widget_set_sensitive(GTK_WIDGET(self->class_picker), n > 0);
+    gtk_widget_set_sensitive(GTK_WIDGET(self->to_class_picker), n > 0);
+    apply_caps(self);
     if (self->pending_class) {
         select_string(self->class_picker, self->pending_class);
         g_clear_pointer(&self->pending_class, g_free);
     }
     gtk_adjustment_set_upper(gtk_spin_button_get_adjustment(self->steps_spin),
                              aigc_image_model_get_max_steps(self->model));
+    const gboolean text_model = aigc_image_model_get_caps(self->model) & AIGC_IMAGE_CAP_PROMPT;
     g_autofree char *text = g_strdup_printf(
-        n > 0 ? _("%s · %d×%d %s · %d classes") : _("%s · %d×%d %s"),
+        text_model ? _("%s · %d×%d %s · knows %d words")
+        : n > 0    ? _("%s · %d×%d %s · %d classes")
+                   : _("%s · %d×%d %s"),
         aigc_image_model_get_family(self->model), size, size,
         aigc_image_model_get_channels(self->model) == 1 ? _("gray") : _("colour"), n);
     gtk_label_set_text(self->model_info, text);
     fit_canvas(self);
+    update_buttons(self);
 }
 
 static void on_model_selected(GtkDropDown *dropdown, GParamSpec *pspec, AigcPaintPanel *self)
@@ -156,6 +201,8 @@ static void update_buttons(AigcPaintPanel *self)
     gtk_widget_set_sensitive(GTK_WIDGET(self->strength_spin),
                              gtk_switch_get_active(self->img2img_switch) ||
                                  gtk_switch_get_active(self->inpaint_switch));
+    gtk_widget_set_sensitive(GTK_WIDGET(self->interp_button), self->model && !self->running);
+    gtk_widget_set_sensitive(GTK_WIDGET(self->reconstruct_button), self->model && !self->running);
     aigc_workshop_set_has_result(AIGC_WORKSHOP(self), has);
 }
 
@@ -191,6 +238,7 @@ static JsonObject *current_settings(AigcPaintPanel *self, gint64 seed)
     const char *cls = aigc_image_model_get_n_classes(self->model) > 0
                           ? selected_string(self->class_picker) : NULL;
     json_object_set_string_member(o, "class", cls ? cls : "");
+    json_object_set_string_member(o, "prompt", gtk_editable_get_text(GTK_EDITABLE(self->prompt_row)));
     json_object_set_int_member(o, "steps", gtk_spin_button_get_value_as_int(self->steps_spin));
     json_object_set_string_member(o, "sampler", selected_string(self->sampler_picker));
     json_object_set_double_member(o, "guidance", gtk_spin_button_get_value(self->guidance_spin));
@@ -253,7 +301,7 @@ static void fill_results(AigcPaintPanel *self)
         gtk_flow_box_append(self->results_box, v);
     }
     GtkFlowBoxChild *first = gtk_flow_box_get_child_at_index(self->results_box, 0);
-    if (first)
+    if (first && !self->strip) /* a strip stays shown whole until an image is picked */
         gtk_flow_box_select_child(self->results_box, first);
 }
 
@@ -268,7 +316,8 @@ static void on_done(AigcJobHandle *h, int state, const GError *error, AigcPaintP
         self->result_job = aigc_job_ref(job);
         self->result = r;
         fill_results(self);
-        show_image(self, r->images[0]);
+        if (!self->strip) /* a strip stays whole; its images are in the row below */
+            show_image(self, r->images[0]);
         g_autofree char *seed = g_strdup_printf("%" G_GUINT64_FORMAT, r->seed);
         g_autofree char *status = g_strdup_printf(
             g_dngettext(NULL, "%d image · %.1f s · seed %s", "%d images · %.1f s · seed %s",
@@ -298,6 +347,18 @@ static AigcImage *canvas_mask(AigcPaintPanel *self)
     return img;
 }
 
+static gboolean submit(AigcPaintPanel *self, AigcJob *job, const GError *error);
+
+/* (nullable) The class picked, for models with classes (not text models: their "classes" are
+ * words). */
+static const char *chosen_class(AigcPaintPanel *self)
+{
+    if (aigc_image_model_get_n_classes(self->model) == 0 ||
+        (aigc_image_model_get_caps(self->model) & AIGC_IMAGE_CAP_PROMPT))
+        return NULL;
+    return selected_string(self->class_picker);
+}
+
 static gboolean generate(AigcWorkshop *workshop)
 {
     AigcPaintPanel *self = AIGC_PAINT_PANEL(workshop);
@@ -319,8 +380,9 @@ static gboolean generate(AigcWorkshop *workshop)
     g_autoptr(AigcImage) init = img2img || inpaint ? canvas_image(self) : NULL;
     g_autoptr(AigcImage) mask = inpaint ? canvas_mask(self) : NULL;
     AigcImageGenParams p = aigc_image_gen_default_params();
-    p.class_name = aigc_image_model_get_n_classes(self->model) > 0
-                       ? selected_string(self->class_picker) : NULL;
+    p.class_name = chosen_class(self);
+    if (aigc_image_model_get_caps(self->model) & AIGC_IMAGE_CAP_PROMPT)
+        p.prompt = gtk_editable_get_text(GTK_EDITABLE(self->prompt_row));
     p.sampler = gtk_drop_down_get_selected(self->sampler_picker) == 1 ? AIGC_SAMPLER_DDPM
                                                                       : AIGC_SAMPLER_DDIM;
     p.steps = gtk_spin_button_get_value_as_int(self->steps_spin);
@@ -333,6 +395,13 @@ static gboolean generate(AigcWorkshop *workshop)
     p.preview_every = MAX(1, p.steps / 25);
     g_autoptr(GError) error = NULL;
     g_autoptr(AigcJob) job = aigc_image_generate_job_new(self->model, &p, &error);
+    self->strip = FALSE;
+    return submit(self, job, error);
+}
+
+static gboolean submit(AigcPaintPanel *self, AigcJob *job, const GError *error)
+{
+    AigcWorkshop *workshop = AIGC_WORKSHOP(self);
     if (!job) {
         g_autofree char *msg = g_strdup_printf(_("Cannot draw: %s"), error->message);
         aigc_workshop_toast(workshop, msg);
@@ -346,6 +415,46 @@ static gboolean generate(AigcWorkshop *workshop)
     g_signal_connect_object(h, "done", G_CALLBACK(on_done), self, 0);
     update_buttons(self);
     return TRUE;
+}
+
+static void on_interpolate_clicked(AigcPaintPanel *self)
+{
+    load_selected_model(self);
+    if (!self->model || self->running)
+        return;
+    AigcImageInterpParams ip = aigc_image_interp_default_params();
+    ip.class_a = chosen_class(self);
+    ip.class_b = ip.class_a ? selected_string(self->to_class_picker) : NULL;
+    ip.seed_a = (gint64)gtk_spin_button_get_value(self->seed_spin);
+    ip.seed_b = (gint64)gtk_spin_button_get_value(self->to_seed_spin);
+    ip.n = MAX(2, gtk_spin_button_get_value_as_int(self->batch_spin));
+    g_autoptr(GError) error = NULL;
+    g_autoptr(AigcJob) job = aigc_image_interpolate_job_new(self->model, &ip, &error);
+    self->strip = submit(self, job, error);
+}
+
+/* The canvas through the VAE: its posterior mean decoded (an img2img of strength 0). */
+static void on_reconstruct_clicked(AigcPaintPanel *self)
+{
+    load_selected_model(self);
+    if (!self->model || self->running)
+        return;
+    if (aigc_canvas_is_blank(self->canvas)) {
+        aigc_workshop_toast(AIGC_WORKSHOP(self), _("The canvas is empty: paint a shape, or use a "
+                                                   "result in the canvas, to reconstruct it"));
+        return;
+    }
+    g_autoptr(AigcImage) init = canvas_image(self);
+    AigcImageGenParams p = aigc_image_gen_default_params();
+    p.class_name = chosen_class(self);
+    p.init = init;
+    p.strength = 0;
+    p.batch = 1;
+    p.seed = (gint64)gtk_spin_button_get_value(self->seed_spin);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(AigcJob) job = aigc_image_generate_job_new(self->model, &p, &error);
+    self->strip = FALSE;
+    submit(self, job, error);
 }
 
 static void on_export_response(GtkNativeDialog *dialog, int response, AigcPaintPanel *self)
@@ -451,6 +560,9 @@ static void restore_settings(AigcWorkshop *workshop, JsonObject *o)
     if (cls && *cls)
         select_string(self->class_picker, cls);
     g_clear_pointer(&self->pending_class, g_free);
+    const char *prompt = json_object_get_string_member_with_default(o, "prompt", NULL);
+    if (prompt)
+        gtk_editable_set_text(GTK_EDITABLE(self->prompt_row), prompt);
     const char *sampler = json_object_get_string_member_with_default(o, "sampler", NULL);
     if (sampler)
         select_string(self->sampler_picker, sampler);
@@ -501,6 +613,10 @@ static void aigc_paint_panel_constructed(GObject *object)
     g_signal_connect_swapped(self->clear_button, "clicked", G_CALLBACK(on_clear_clicked), self);
     g_signal_connect_swapped(self->use_button, "clicked", G_CALLBACK(on_use_clicked), self);
     g_signal_connect_swapped(self->export_button, "clicked", G_CALLBACK(export_result), self);
+    g_signal_connect_swapped(self->interp_button, "clicked", G_CALLBACK(on_interpolate_clicked),
+                             self);
+    g_signal_connect_swapped(self->reconstruct_button, "clicked",
+                             G_CALLBACK(on_reconstruct_clicked), self);
     g_signal_connect_swapped(self->canvas, "changed", G_CALLBACK(update_buttons), self);
     g_signal_connect_swapped(self->img2img_switch, "notify::active", G_CALLBACK(update_buttons), self);
     g_signal_connect_swapped(self->inpaint_switch, "notify::active", G_CALLBACK(update_buttons), self);
@@ -544,6 +660,19 @@ static void aigc_paint_panel_class_init(AigcPaintPanelClass *klass)
     BIND(model_picker);
     BIND(class_picker);
     BIND(sampler_picker);
+    BIND(to_class_picker);
+    BIND(prompt_row);
+    BIND(class_row);
+    BIND(steps_row);
+    BIND(sampler_row);
+    BIND(guidance_row);
+    BIND(strength_row);
+    BIND(interp_group);
+    BIND(img2img_box);
+    BIND(inpaint_box);
+    BIND(to_seed_spin);
+    BIND(interp_button);
+    BIND(reconstruct_button);
     BIND(model_info);
     BIND(step_label);
     BIND(status_label);

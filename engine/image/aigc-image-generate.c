@@ -78,7 +78,10 @@ AigcImageCaps aigc_image_model_get_caps(AigcImageModel *model)
         return AIGC_IMAGE_CAP_INTERPOLATE;
     if (model->vae)
         return AIGC_IMAGE_CAP_IMG2IMG | AIGC_IMAGE_CAP_INTERPOLATE | AIGC_IMAGE_CAP_RECONSTRUCT;
-    return AIGC_IMAGE_CAP_STEPS | AIGC_IMAGE_CAP_IMG2IMG | AIGC_IMAGE_CAP_INPAINT;
+    AigcImageCaps caps = AIGC_IMAGE_CAP_STEPS | AIGC_IMAGE_CAP_IMG2IMG | AIGC_IMAGE_CAP_INPAINT;
+    if (aigc_diffusion_get_config(model->diffusion)->text_len > 0)
+        caps |= AIGC_IMAGE_CAP_PROMPT;
+    return caps;
 }
 
 const char *aigc_image_model_get_name(AigcImageModel *model)
@@ -159,6 +162,9 @@ typedef struct {
     AigcImageModel *model;
     AigcDiffusionSampleParams sample;
     int i_class; /* AIGC_DIFFUSION_NULL_CLASS when none */
+    gint32 *text;  /* (nullable) a text model's prompt as text_len word ids */
+    char *prompt;  /* (nullable) that prompt as given */
+    char *unknown; /* (nullable) its words the model does not know */
     int batch, preview_every;
     float *init;  /* (nullable) (channels, S, S) in [−1, 1] */
     float *mask;  /* (nullable) (S, S) in [0, 1] */
@@ -170,6 +176,9 @@ static void run_free(gpointer data)
 {
     Run *r = data;
     aigc_image_model_unref(r->model);
+    g_free(r->text);
+    g_free(r->prompt);
+    g_free(r->unknown);
     g_free(r->init);
     g_free(r->mask);
     g_free(r);
@@ -180,7 +189,8 @@ guint64 aigc_image_random_seed(void)
     return ((guint64)g_random_int() << 31 ^ g_random_int()) & G_MAXINT64;
 }
 
-AigcImage *aigc_image_preview_grid(const float *x, int n, int C, int S, float lo, float hi)
+AigcImage *aigc_image_preview_grid(const float *x, int n, int C, int S, float lo, float hi,
+                                   int columns)
 {
     g_autoptr(GPtrArray) images = g_ptr_array_new_with_free_func((GDestroyNotify)aigc_image_free);
     for (int i = 0; i < n; i++) {
@@ -189,7 +199,8 @@ AigcImage *aigc_image_preview_grid(const float *x, int n, int C, int S, float lo
         g_ptr_array_add(images, aigc_image_convert(img, 4, NULL));
     }
     static const guint8 gutter[4] = {0x30, 0x30, 0x30, 0xff};
-    return aigc_image_grid((AigcImage *const *)images->pdata, n, 0, n > 1 ? 1 : 0, gutter, NULL);
+    return aigc_image_grid((AigcImage *const *)images->pdata, n, columns, n > 1 ? 1 : 0, gutter,
+                           NULL);
 }
 
 void aigc_image_report_preview(AigcJob *job, const AigcImage *grid, const char *label)
@@ -211,7 +222,7 @@ static gboolean on_step(int step, int n_steps, const float *x0_pred, int n, gpoi
     if (r->preview_every > 0 && (step % r->preview_every == 0 || step == n_steps)) {
         const AigcDiffusionConfig *c = aigc_diffusion_get_config(r->model->diffusion);
         g_autoptr(AigcImage) grid =
-            aigc_image_preview_grid(x0_pred, n, c->channels, c->image_size, -1, 1);
+            aigc_image_preview_grid(x0_pred, n, c->channels, c->image_size, -1, 1, 0);
         g_autofree char *label = g_strdup_printf("step %d/%d", step, n_steps);
         aigc_image_report_preview(r->job, grid, label);
     }
@@ -221,7 +232,8 @@ static gboolean on_step(int step, int n_steps, const float *x0_pred, int n, gpoi
 static char *parameters_text(Run *r)
 {
     const AigcDiffusionConfig *c = aigc_diffusion_get_config(r->model->diffusion);
-    const char *prompt = r->i_class >= 0
+    const char *prompt = r->prompt  ? r->prompt
+                         : r->i_class >= 0
                              ? aigc_diffusion_get_class_name(r->model->diffusion, r->i_class)
                              : "unconditional";
     g_autofree char *steps = g_strdup_printf("%d", r->sample.steps);
@@ -230,7 +242,7 @@ static char *parameters_text(Run *r)
     g_autofree char *size = g_strdup_printf("%dx%d", c->image_size, c->image_size);
     g_autofree char *eta = g_strdup_printf("%g", r->sample.eta);
     g_autofree char *strength = g_strdup_printf("%g", r->sample.strength);
-    const char *keys[10], *values[10];
+    const char *keys[11], *values[11];
     int k = 0;
 #define KV(key, value) (keys[k] = (key), values[k] = (value), k++)
     KV("Steps", steps);
@@ -245,6 +257,8 @@ static char *parameters_text(Run *r)
         KV("Denoising strength", strength);
     if (r->mask)
         KV("Inpaint", "masked region");
+    if (r->unknown && *r->unknown)
+        KV("Unknown words", r->unknown);
 #undef KV
     keys[k] = values[k] = NULL;
     return aigc_png_format_parameters(prompt, keys, values);
@@ -257,9 +271,11 @@ static gboolean run_job(AigcJob *job, gpointer data, GError **error)
     const AigcDiffusionConfig *c = aigc_diffusion_get_config(r->model->diffusion);
     const int C = c->channels, S = c->image_size, n = r->batch;
     gint64 t0 = g_get_monotonic_time();
-    g_autofree gint32 *classes = g_new(gint32, n);
+    const int T = r->text ? c->text_len : 1;
+    g_autofree gint32 *classes = g_new(gint32, (gsize)n * T);
     for (int i = 0; i < n; i++)
-        classes[i] = r->i_class;
+        for (int j = 0; j < T; j++)
+            classes[(gsize)i * T + j] = r->text ? r->text[j] : r->i_class;
     g_autofree float *out = g_new(float, (gsize)n * C * S * S);
     r->sample.step_func = on_step;
     r->sample.user_data = r;
@@ -273,8 +289,9 @@ static gboolean run_job(AigcJob *job, gpointer data, GError **error)
         res->images[i] = aigc_image_from_floats(out + (gsize)i * C * S * S, C, S, S, -1, 1);
     res->seed = r->seed;
     res->parameters = parameters_text(r);
-    res->class_name = r->i_class >= 0
-                          ? g_strdup(aigc_diffusion_get_class_name(r->model->diffusion, r->i_class))
+    res->class_name =
+        r->prompt        ? g_strdup(r->prompt)
+        : r->i_class >= 0 ? g_strdup(aigc_diffusion_get_class_name(r->model->diffusion, r->i_class))
                           : NULL;
     res->seconds = (g_get_monotonic_time() - t0) / 1e6;
     aigc_job_set_result(job, res, (GDestroyNotify)aigc_image_gen_result_free);
@@ -305,7 +322,24 @@ AigcJob *aigc_image_generate_job_new(AigcImageModel *model, const AigcImageGenPa
         return NULL;
     }
     int i_class = AIGC_DIFFUSION_NULL_CLASS;
-    if (params->class_name && *params->class_name) {
+    g_autofree gint32 *text = NULL;
+    g_autofree char *unknown = NULL;
+    if (c->text_len > 0) {
+        if (params->class_name && *params->class_name) {
+            g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID,
+                        "%s draws from a prompt, not a class: describe what to draw",
+                        model->name);
+            return NULL;
+        }
+        const char *prompt = params->prompt ? params->prompt : "";
+        text = g_new(gint32, c->text_len);
+        if (aigc_diffusion_encode_text(model->diffusion, prompt, text, &unknown, error) == 0)
+            return NULL;
+    } else if (params->prompt && *params->prompt) {
+        g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID,
+                    "%s draws classes, not free text: choose a class", model->name);
+        return NULL;
+    } else if (params->class_name && *params->class_name) {
         if (c->n_classes == 0) {
             g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID,
                         "%s draws without classes; leave the class empty", model->name);
@@ -331,6 +365,9 @@ AigcJob *aigc_image_generate_job_new(AigcImageModel *model, const AigcImageGenPa
     Run *r = g_new0(Run, 1);
     r->model = aigc_image_model_ref(model);
     r->i_class = i_class;
+    r->text = g_steal_pointer(&text);
+    r->prompt = r->text ? g_strstrip(g_strdup(params->prompt)) : NULL;
+    r->unknown = g_steal_pointer(&unknown);
     r->batch = params->batch;
     r->preview_every = MAX(params->preview_every, 0);
     r->seed = params->seed >= 0 ? (guint64)params->seed : aigc_image_random_seed();

@@ -42,10 +42,12 @@ typedef enum {
     AIGC_IMAGE_CAP_INTERPOLATE = 1 << 3, /* aigc_image_interpolate_job_new */
     AIGC_IMAGE_CAP_RECONSTRUCT = 1 << 4, /* aigc_image_model_reconstruct; interpolation ends
                                           * from images */
+    AIGC_IMAGE_CAP_PROMPT = 1 << 5,      /* text-conditioned: draws from a prompt; its
+                                          * "classes" are the words it knows */
 } AigcImageCaps;
 
-/* Diffusion: steps, img2img, inpaint; DCGAN: interpolate; VAE: img2img, interpolate,
- * reconstruct. */
+/* Diffusion: steps, img2img, inpaint (and prompt when text-conditioned); DCGAN: interpolate;
+ * VAE: img2img, interpolate, reconstruct. */
 AigcImageCaps aigc_image_model_get_caps(AigcImageModel *model);
 /* (transfer none) The file's base name without ".safetensors", e.g. "diffusion-fashion". */
 const char *aigc_image_model_get_name(AigcImageModel *model);
@@ -62,6 +64,9 @@ int aigc_image_model_get_max_steps(AigcImageModel *model);
 typedef struct {
     const char *class_name;  /* (nullable) a class of the model (name or number); NULL = none;
                               * the VAE with init: NULL = the class the image is likeliest in */
+    const char *prompt;      /* text models (AIGC_IMAGE_CAP_PROMPT) only, and required there:
+                              * what to draw, in the words the model knows (unknown words are
+                              * skipped and named in the parameters) */
     AigcSamplerKind sampler; /* DDIM */
     int steps;               /* 1 … the model's timesteps (50) */
     float eta;               /* DDIM noise, 0 … 1 (0) */
@@ -85,7 +90,7 @@ typedef struct {
     int n;
     guint64 seed;       /* the seed used */
     char *parameters;   /* A1111 style: "Sneaker\nSteps: 50, Sampler: DDIM, CFG scale: 3, …" */
-    char *class_name;   /* (nullable) */
+    char *class_name;   /* (nullable) the class, or a text model's prompt */
     double seconds;
 } AigcImageGenResult;
 

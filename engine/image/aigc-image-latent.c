@@ -183,7 +183,7 @@ static gboolean run_generate(AigcJob *job, gpointer data, GError **error)
         return FALSE;
     const float lo = value_lo(m);
     if (r->preview_every > 0) {
-        g_autoptr(AigcImage) grid = aigc_image_preview_grid(out, n, C, S, lo, 1.0f);
+        g_autoptr(AigcImage) grid = aigc_image_preview_grid(out, n, C, S, lo, 1.0f, 0);
         aigc_image_report_preview(job, grid, "step 1/1");
     }
     AigcImageGenResult *res = g_new0(AigcImageGenResult, 1);
@@ -356,7 +356,8 @@ static gboolean run_interpolate(AigcJob *job, gpointer data, GError **error)
     if (!decode(m, z, K > 0 ? mix : NULL, n, out, job, error))
         return FALSE;
     const float lo = value_lo(m);
-    g_autoptr(AigcImage) grid = aigc_image_preview_grid(out, n, C, S, lo, 1.0f);
+    /* a strip: one row (of 8 at most, so a long walk stays legible) */
+    g_autoptr(AigcImage) grid = aigc_image_preview_grid(out, n, C, S, lo, 1.0f, MIN(n, 8));
     aigc_image_report_preview(job, grid, "interpolation");
     AigcImageGenResult *res = g_new0(AigcImageGenResult, 1);
     res->n = n;
@@ -364,10 +365,10 @@ static gboolean run_interpolate(AigcJob *job, gpointer data, GError **error)
     for (int i = 0; i < n; i++)
         res->images[i] = aigc_image_from_floats(out + i * P, C, S, S, lo, 1.0f);
     res->seed = r->seed_a;
-    res->class_name = g_strdup(class_label(m, ca));
     g_autofree char *prompt =
         K > 0 ? g_strdup_printf("%s → %s", class_label(m, ca), class_label(m, cb))
               : g_strdup("unconditional");
+    res->class_name = K > 0 ? g_strdup(prompt) : NULL; /* the gallery's title: both ends */
     g_autofree char *seed_a = r->image_a ? g_strdup("image") : format_seed(r->seed_a);
     g_autofree char *seed_b = r->image_b ? g_strdup("image") : format_seed(r->seed_b);
     g_autofree char *seeds = g_strdup_printf("%s → %s", seed_a, seed_b);

@@ -27,8 +27,10 @@ AigcJob *aigc_image_latent_generate_job_new(AigcImageModel *model,
                                             const AigcImageGenParams *params, GError **error);
 /* A random non-negative seed (for seed −1). */
 guint64 aigc_image_random_seed(void);
-/* (transfer full) n images (n, C, S, S) with values in [lo, hi] as one RGBA grid for a preview. */
-AigcImage *aigc_image_preview_grid(const float *x, int n, int C, int S, float lo, float hi);
+/* (transfer full) n images (n, C, S, S) with values in [lo, hi] as one RGBA grid for a preview,
+ * `columns` wide (0: as square as it goes). */
+AigcImage *aigc_image_preview_grid(const float *x, int n, int C, int S, float lo, float hi,
+                                   int columns);
 /* Reports `grid` (nullable) as an AIGC_PREVIEW_IMAGE_RGBA8 preview labelled `label`. */
 void aigc_image_report_preview(AigcJob *job, const AigcImage *grid, const char *label);
 /* An 8-bit image as the model's planar floats in [lo, hi] (channels, S, S): converted (gray on

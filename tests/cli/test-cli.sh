@@ -146,6 +146,15 @@ expect_rc 0 "train image diffusion on emoji" "$aigc" train image --model diffusi
     --set ch=8 --set ch_mult=1,2 --set norm_groups=4 --set n_heads=1 --set sample_steps=1 \
     --set sample_columns=1
 grep -q '^samples: .*emo\.step-0000001\.png$' "$tmp/out" && pass || fail "train image diffusion on emoji writes a grid"
+expect_rc 0 "image from a prompt" "$aigc" image --model "$tmp/emo.safetensors" --prompt "grinning face" \
+    --steps 2 --seed 4 -o "$tmp/emo.png"
+grep -q "grinning face" "$tmp/emo.png" && grep -q "Steps: 2" "$tmp/emo.png" && pass || fail "image from a prompt writes the prompt into its parameters"
+expect_rc 2 "image of a text model without a prompt" "$aigc" image --model "$tmp/emo.safetensors" -o "$tmp/x.png"
+grep -q -- "--prompt" "$tmp/err" && pass || fail "image of a text model asks for --prompt"
+expect_rc 2 "image of a text model with a class" "$aigc" image --model "$tmp/emo.safetensors" --class face -o "$tmp/x.png"
+expect_rc 2 "image from a prompt of unknown words" "$aigc" image --model "$tmp/emo.safetensors" \
+    --prompt "zzqx wobble" -o "$tmp/x.png"
+grep -q "zzqx" "$tmp/err" || grep -qi "know" "$tmp/err" && pass || fail "image from unknown words says which words it knows"
 expect_rc 1 "train image diffusion without the emoji" env AIGC_EMOJI_DIR="$tmp/none" "$aigc" train image \
     --model diffusion --data emoji -o "$tmp/x"
 grep -q "prepare-emoji" "$tmp/err" && pass || fail "train image diffusion says how to make the emoji set"

@@ -9,11 +9,13 @@
 #include "aigc-gallery-view.h"
 #include "aigc-test-jobs.h"
 #include "aigc-preferences.h"
+#include "aigc-paint-panel.h"
 #include "aigc-scene-panel.h"
 #include "aigc-window.h"
 
 #include "models/diffusion/aigc-diffusion.h"
 #include "models/tacotron2/aigc-tacotron2.h"
+#include "models/vae/aigc-vae.h"
 
 #include <glib/gstdio.h>
 #include <math.h>
@@ -265,6 +267,32 @@ static char *write_tiny_image_model(void)
     g_autofree char *path = g_build_filename(dir, "tiny-shapes.safetensors", NULL);
     g_assert_true(aigc_safetensors_writer_write(w, path, NULL, NULL, NULL));
 
+    /* and a small random text model, "tiny-words", drawn from a prompt */
+    c.text_len = 3;
+    g_autoptr(AigcDiffusion) words = aigc_diffusion_new(&c);
+    aigc_diffusion_init_weights(words, &rng);
+    const char *known_words[] = {"blue", "circle", "square"};
+    aigc_diffusion_set_class_names(words, known_words);
+    g_autoptr(AigcSafetensorsWriter) ww = aigc_safetensors_writer_new();
+    g_assert_true(aigc_diffusion_save(words, ww, AIGC_DTYPE_F32, NULL));
+    g_autofree char *words_path = g_build_filename(dir, "tiny-words.safetensors", NULL);
+    g_assert_true(aigc_safetensors_writer_write(ww, words_path, NULL, NULL, NULL));
+
+    /* and a small random VAE, "tiny-vae": interpolation and reconstruction */
+    AigcVaeConfig vc = aigc_vae_default_config();
+    vc.image_size = 8;
+    vc.ch = 4;
+    vc.hidden = 16;
+    vc.latent = 4;
+    vc.n_classes = 3;
+    g_autoptr(AigcVae) vae = aigc_vae_new(&vc);
+    aigc_vae_init_weights(vae, &rng);
+    aigc_vae_set_class_names(vae, names);
+    g_autoptr(AigcSafetensorsWriter) vaew = aigc_safetensors_writer_new();
+    g_assert_true(aigc_vae_save(vae, vaew, AIGC_DTYPE_F32, NULL));
+    g_autofree char *vae_path = g_build_filename(dir, "tiny-vae.safetensors", NULL);
+    g_assert_true(aigc_safetensors_writer_write(vaew, vae_path, NULL, NULL, NULL));
+
     /* and a small random voice, "tiny-voice", read through Griffin-Lim */
     g_autoptr(AigcPhonemeVocab) vocab = aigc_phoneme_vocab_new_default();
     AigcTacotron2Config t = aigc_tacotron2_default_config();
@@ -486,6 +514,89 @@ static void test_paint_generates(void)
     gtk_window_destroy(GTK_WINDOW(w));
 }
 
+static GtkWidget *paint_child(AigcWorkshop *paint, const char *name)
+{
+    return GTK_WIDGET(gtk_widget_get_template_child(GTK_WIDGET(paint), AIGC_TYPE_PAINT_PANEL, name));
+}
+
+/* A text model: Paint asks for a prompt instead of a class, and draws it. */
+static void test_paint_prompt(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("aigc-ui-paint-XXXXXX", NULL);
+    g_autoptr(AigcGalleryStore) store = aigc_gallery_store_new(dir);
+    AigcWindow *w = new_window(store);
+    g_action_group_activate_action(G_ACTION_GROUP(w), "show-page", g_variant_new_string("paint"));
+    AigcWorkshop *paint = aigc_window_get_workshop_by_id(w, "paint");
+    g_autoptr(JsonObject) params = json_object_new();
+    json_object_set_string_member(params, "model", "tiny-words");
+    json_object_set_string_member(params, "prompt", "blue square");
+    json_object_set_int_member(params, "steps", 3);
+    json_object_set_int_member(params, "batch", 1);
+    json_object_set_int_member(params, "seed", 2);
+    aigc_workshop_restore_settings(paint, params);
+    g_assert_true(gtk_widget_get_visible(paint_child(paint, "prompt_row")));
+    g_assert_false(gtk_widget_get_visible(paint_child(paint, "class_row")));
+    g_action_group_activate_action(G_ACTION_GROUP(w), "generate", NULL);
+    spin_until(workshop_idle, paint);
+    spin_for_ms(100);
+    GListModel *items = aigc_gallery_store_get_model(store);
+    g_assert_cmpuint(g_list_model_get_n_items(items), ==, 1);
+    g_autoptr(AigcGalleryItem) a = g_list_model_get_item(items, 0);
+    g_assert_cmpstr(aigc_gallery_item_get_title(a), ==, "blue square");
+    g_assert_true(g_str_has_prefix(aigc_gallery_item_get_text(a), "blue square\nSteps: 3, "));
+    gtk_window_destroy(GTK_WINDOW(w));
+    remove_tree(dir);
+}
+
+/* With a VAE, Paint shows what a VAE does — no steps, sampler or guidance; an interpolation
+ * strip and Reconstruct — and both work: a strip of Batch images from one class to the other
+ * into the gallery, and the canvas (a result put back into it) encoded and decoded. */
+static void test_paint_interpolates(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("aigc-ui-paint-XXXXXX", NULL);
+    g_autoptr(AigcGalleryStore) store = aigc_gallery_store_new(dir);
+    AigcWindow *w = new_window(store);
+    g_action_group_activate_action(G_ACTION_GROUP(w), "show-page", g_variant_new_string("paint"));
+    AigcWorkshop *paint = aigc_window_get_workshop_by_id(w, "paint");
+    g_autoptr(JsonObject) params = json_object_new();
+    json_object_set_string_member(params, "model", "tiny-vae");
+    json_object_set_string_member(params, "class", "Circle");
+    json_object_set_int_member(params, "batch", 5);
+    json_object_set_int_member(params, "seed", 1);
+    aigc_workshop_restore_settings(paint, params);
+    g_assert_true(gtk_widget_get_visible(paint_child(paint, "interp_group")));
+    g_assert_true(gtk_widget_get_visible(paint_child(paint, "reconstruct_button")));
+    g_assert_false(gtk_widget_get_visible(paint_child(paint, "steps_row")));
+    g_assert_false(gtk_widget_get_visible(paint_child(paint, "guidance_row")));
+    g_assert_false(gtk_widget_get_visible(paint_child(paint, "inpaint_box")));
+    g_assert_true(gtk_widget_get_visible(paint_child(paint, "img2img_box")));
+    gtk_drop_down_set_selected(GTK_DROP_DOWN(paint_child(paint, "to_class_picker")), 2);
+    g_signal_emit_by_name(paint_child(paint, "interp_button"), "clicked");
+    spin_until(workshop_idle, paint);
+    spin_for_ms(100);
+    GListModel *items = aigc_gallery_store_get_model(store);
+    g_assert_cmpuint(g_list_model_get_n_items(items), ==, 5);
+    g_autoptr(AigcGalleryItem) a = g_list_model_get_item(items, 0);
+    g_assert_cmpstr(aigc_gallery_item_get_title(a), ==, "Circle → Line");
+    g_assert_nonnull(strstr(aigc_gallery_item_get_text(a), "Interpolation: linear"));
+    g_assert_true(aigc_workshop_get_has_result(paint));
+    /* a result into the canvas, then through the VAE */
+    g_signal_emit_by_name(paint_child(paint, "use_button"), "clicked");
+    g_signal_emit_by_name(paint_child(paint, "reconstruct_button"), "clicked");
+    spin_until(workshop_idle, paint);
+    spin_for_ms(100);
+    g_assert_cmpuint(g_list_model_get_n_items(items), ==, 6);
+    g_autoptr(AigcGalleryItem) b = g_list_model_get_item(items, 0);
+    g_assert_nonnull(strstr(aigc_gallery_item_get_text(b), "VAE encoder"));
+    /* the diffusion model hides them again */
+    json_object_set_string_member(params, "model", "tiny-shapes");
+    aigc_workshop_restore_settings(paint, params);
+    g_assert_false(gtk_widget_get_visible(paint_child(paint, "interp_group")));
+    g_assert_true(gtk_widget_get_visible(paint_child(paint, "steps_row")));
+    gtk_window_destroy(GTK_WINDOW(w));
+    remove_tree(dir);
+}
+
 static GtkWidget *find_by_type(GtkWidget *root, GType type)
 {
     if (G_TYPE_CHECK_INSTANCE_TYPE(root, type))
@@ -580,6 +691,8 @@ int main(int argc, char **argv)
     g_test_add_func("/ui/window/preferences", test_preferences);
     g_test_add_func("/ui/write/generates", test_write_generates);
     g_test_add_func("/ui/paint/generates", test_paint_generates);
+    g_test_add_func("/ui/paint/interpolates", test_paint_interpolates);
+    g_test_add_func("/ui/paint/prompt", test_paint_prompt);
     g_test_add_func("/ui/speak/synthesizes", test_speak_synthesizes);
     g_test_add_func("/ui/scene/trains", test_scene_trains);
     if (g_str_has_prefix(g_getenv("LANGUAGE") ? g_getenv("LANGUAGE") : "", "zh_CN"))
@@ -590,6 +703,10 @@ int main(int argc, char **argv)
     g_autofree char *tiny_voice = g_build_filename(models_dir, "tiny-voice.safetensors", NULL);
     g_remove(tiny);
     g_remove(tiny_voice);
+    g_autofree char *tiny_vae = g_build_filename(models_dir, "tiny-vae.safetensors", NULL);
+    g_remove(tiny_vae);
+    g_autofree char *tiny_words = g_build_filename(models_dir, "tiny-words.safetensors", NULL);
+    g_remove(tiny_words);
     g_rmdir(models_dir);
     return status;
 }
