@@ -5,7 +5,8 @@
  * accuracy on images generated for each class (`classifier_accuracy: X`) and the Fréchet
  * distance of their features to the test split's (`fid: Y`, the last line) — through
  * aigc_image_eval_generator: aigc-cmd-eval-diffusion.c for diffusion, aigc-cmd-eval-generator.c
- * for the DCGAN and the VAE.
+ * for the DCGAN and the VAE. A text model (the emoji one) is judged by prompts of emoji names:
+ * aigc-cmd-eval-prompts.c (last line `name_top5: X`).
  */
 #include "aigc-cli.h"
 
@@ -61,7 +62,8 @@ int aigc_cmd_eval_image(int argc, char **argv)
          "Generators: the judging classifier, a name or file (classifier-fashion)", "FILE"},
         {"seed", 's', 0, G_OPTION_ARG_INT64, &seed, "Generators: seed of the generated images (1)", "S"},
         {"data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir,
-         "Folder with the Fashion-MNIST IDX files (default: Debian's dataset-fashion-mnist)",
+         "Folder with the Fashion-MNIST IDX files (default: Debian's dataset-fashion-mnist); for "
+         "a text model, the emoji set file",
          "DIR"},
         {NULL},
     };
@@ -71,7 +73,8 @@ int aigc_cmd_eval_image(int argc, char **argv)
                  "test split (last line “test_accuracy: X”). For a generator: the classifier's "
                  "accuracy on images generated for each class (“classifier_accuracy: X”) and the "
                  "Fréchet distance of their penultimate features to the test images' (last line "
-                 "“fid: Y”).");
+                 "“fid: Y”). For a text model: how often the image drawn for an emoji's name is "
+                 "nearest that emoji (last line “name_top5: X”).");
     g_option_context_add_main_entries(context, entries, NULL);
     int status;
     if (!aigc_cli_parse(context, "eval image", &argc, &argv, &status))
@@ -92,8 +95,17 @@ int aigc_cmd_eval_image(int argc, char **argv)
         g_error_free(error);
         return status;
     }
-    if (strcmp(info->family, AIGC_DIFFUSION_FAMILY) == 0)
+    if (strcmp(info->family, AIGC_DIFFUSION_FAMILY) == 0) {
+        g_autoptr(AigcImageModel) model = aigc_image_model_load(info->path, &error);
+        if (!model) {
+            status = aigc_cli_fail(error);
+            g_error_free(error);
+            return status;
+        }
+        if (aigc_image_model_get_caps(model) & AIGC_IMAGE_CAP_PROMPT)
+            return aigc_cli_eval_prompts(model, data_dir, n, seed);
         return aigc_cli_eval_diffusion(info->path, classifier, data_dir, n, seed);
+    }
     if (strcmp(info->family, AIGC_DCGAN_FAMILY) == 0 || strcmp(info->family, AIGC_VAE_FAMILY) == 0)
         return aigc_cli_eval_generator(info->path, classifier, data_dir, n, seed);
     if (strcmp(info->family, AIGC_CLASSIFIER_FAMILY) != 0) {

@@ -149,6 +149,9 @@ grep -q '^samples: .*emo\.step-0000001\.png$' "$tmp/out" && pass || fail "train 
 expect_rc 0 "image from a prompt" "$aigc" image --model "$tmp/emo.safetensors" --prompt "grinning face" \
     --steps 2 --seed 4 -o "$tmp/emo.png"
 grep -q "grinning face" "$tmp/emo.png" && grep -q "Steps: 2" "$tmp/emo.png" && pass || fail "image from a prompt writes the prompt into its parameters"
+expect_rc 0 "eval image of a text model" "$aigc" eval image --model "$tmp/emo.safetensors" \
+    --data-dir "$emoji_sample" --n 4
+tail -n 1 "$tmp/out" | grep -qE '^name_top5: [0-9]\.[0-9]{4}$' && grep -q '^prompts: 4$' "$tmp/out" && pass || fail "eval image of a text model ends with name_top5"
 expect_rc 2 "image of a text model without a prompt" "$aigc" image --model "$tmp/emo.safetensors" -o "$tmp/x.png"
 grep -q -- "--prompt" "$tmp/err" && pass || fail "image of a text model asks for --prompt"
 expect_rc 2 "image of a text model with a class" "$aigc" image --model "$tmp/emo.safetensors" --class face -o "$tmp/x.png"
