@@ -381,8 +381,15 @@ static gboolean generate(AigcWorkshop *workshop)
     g_autoptr(AigcImage) mask = inpaint ? canvas_mask(self) : NULL;
     AigcImageGenParams p = aigc_image_gen_default_params();
     p.class_name = chosen_class(self);
-    if (aigc_image_model_get_caps(self->model) & AIGC_IMAGE_CAP_PROMPT)
+    if (aigc_image_model_get_caps(self->model) & AIGC_IMAGE_CAP_PROMPT) {
         p.prompt = gtk_editable_get_text(GTK_EDITABLE(self->prompt_row));
+        g_autofree char *words = g_strstrip(g_strdup(p.prompt));
+        if (!*words) {
+            aigc_workshop_toast(workshop, _("Type what to draw in the prompt first"));
+            gtk_widget_grab_focus(GTK_WIDGET(self->prompt_row));
+            return FALSE;
+        }
+    }
     p.sampler = gtk_drop_down_get_selected(self->sampler_picker) == 1 ? AIGC_SAMPLER_DDPM
                                                                       : AIGC_SAMPLER_DDIM;
     p.steps = gtk_spin_button_get_value_as_int(self->steps_spin);
@@ -415,6 +422,12 @@ static gboolean submit(AigcPaintPanel *self, AigcJob *job, const GError *error)
     g_signal_connect_object(h, "done", G_CALLBACK(on_done), self, 0);
     update_buttons(self);
     return TRUE;
+}
+
+/* Enter in the prompt draws, as Generate does. */
+static void on_prompt_activated(AigcPaintPanel *self)
+{
+    gtk_widget_activate_action(GTK_WIDGET(self), "win.generate", NULL);
 }
 
 static void on_interpolate_clicked(AigcPaintPanel *self)
@@ -614,6 +627,8 @@ static void aigc_paint_panel_constructed(GObject *object)
     g_signal_connect_swapped(self->use_button, "clicked", G_CALLBACK(on_use_clicked), self);
     g_signal_connect_swapped(self->export_button, "clicked", G_CALLBACK(export_result), self);
     g_signal_connect_swapped(self->interp_button, "clicked", G_CALLBACK(on_interpolate_clicked),
+                             self);
+    g_signal_connect_swapped(self->prompt_row, "entry-activated", G_CALLBACK(on_prompt_activated),
                              self);
     g_signal_connect_swapped(self->reconstruct_button, "clicked",
                              G_CALLBACK(on_reconstruct_clicked), self);

@@ -536,10 +536,16 @@ static void test_paint_prompt(void)
     aigc_workshop_restore_settings(paint, params);
     g_assert_true(gtk_widget_get_visible(paint_child(paint, "prompt_row")));
     g_assert_false(gtk_widget_get_visible(paint_child(paint, "class_row")));
+    /* a blank prompt draws nothing (a toast asks for one) */
+    gtk_editable_set_text(GTK_EDITABLE(paint_child(paint, "prompt_row")), "  ");
+    g_action_group_activate_action(G_ACTION_GROUP(w), "generate", NULL);
+    spin_until(workshop_idle, paint);
+    GListModel *items = aigc_gallery_store_get_model(store);
+    g_assert_cmpuint(g_list_model_get_n_items(items), ==, 0);
+    gtk_editable_set_text(GTK_EDITABLE(paint_child(paint, "prompt_row")), "blue square");
     g_action_group_activate_action(G_ACTION_GROUP(w), "generate", NULL);
     spin_until(workshop_idle, paint);
     spin_for_ms(100);
-    GListModel *items = aigc_gallery_store_get_model(store);
     g_assert_cmpuint(g_list_model_get_n_items(items), ==, 1);
     g_autoptr(AigcGalleryItem) a = g_list_model_get_item(items, 0);
     g_assert_cmpstr(aigc_gallery_item_get_title(a), ==, "blue square");
