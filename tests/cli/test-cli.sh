@@ -136,6 +136,27 @@ expect_rc 0 "eval image diffusion" env XDG_CACHE_HOME="$tmp/cache" "$aigc" eval 
     --model "$tmp/dif.safetensors" --classifier "$tmp/clf.safetensors" --n 10
 tail -n 1 "$tmp/out" | grep -qE '^fid: [0-9.]+$' && pass || fail "eval image diffusion's last line is fid"
 grep -qE '^classifier_accuracy: [0-9]\.[0-9]{4}$' "$tmp/out" && pass || fail "eval image diffusion prints classifier_accuracy"
+# Drawing with it from the command line: bad requests are refused with a message naming the
+# fault; a canvas of another size, depth and interlacing is resized.
+printf 'garbage' > "$tmp/garbage.png"
+expect_rc 1 "image from a corrupt canvas" "$aigc" image --model "$tmp/dif.safetensors" --class 1 --init "$tmp/garbage.png" -o "$tmp/x.png"
+grep -q "garbage.png" "$tmp/err" && pass || fail "image names the corrupt canvas"
+if command -v convert >/dev/null; then
+    convert -size 40x30 xc:gray -interlace PNG -depth 16 "$tmp/canvas16.png"
+    convert -size 10x10 xc:white "$tmp/mask10.png"
+    expect_rc 0 "image from a 16-bit interlaced canvas" "$aigc" image --model "$tmp/dif.safetensors" --class 1 \
+        --init "$tmp/canvas16.png" --strength 0.5 --steps 2 -o "$tmp/x.png"
+    expect_rc 2 "image with a mask of another size" "$aigc" image --model "$tmp/dif.safetensors" --class 1 \
+        --init "$tmp/canvas16.png" --mask "$tmp/mask10.png" --steps 2 -o "$tmp/x.png"
+    grep -q "same size" "$tmp/err" && pass || fail "image says the mask must be the canvas's size"
+fi
+expect_rc 2 "image of an unknown class" "$aigc" image --model "$tmp/dif.safetensors" --class Cat -o "$tmp/x.png"
+grep -q "Cat" "$tmp/err" && pass || fail "image names the unknown class"
+expect_rc 2 "image with 0 steps" "$aigc" image --model "$tmp/dif.safetensors" --class 1 --steps 0 -o "$tmp/x.png"
+expect_rc 2 "image with 100000 steps" "$aigc" image --model "$tmp/dif.safetensors" --class 1 --steps 100000 -o "$tmp/x.png"
+expect_rc 2 "image with guidance 50" "$aigc" image --model "$tmp/dif.safetensors" --class 1 --guidance 50 -o "$tmp/x.png"
+grep -q "guidance" "$tmp/err" && pass || fail "image names the guidance range"
+expect_rc 2 "image with an empty prompt" "$aigc" image --model "$tmp/dif.safetensors" --prompt " " -o "$tmp/x.png"
 expect_rc 2 "train image diffusion bad setting" "$aigc" train image --model diffusion --data fashion -o "$tmp/x" --set ch_mult=1,0
 grep -q "ch_mult" "$tmp/err" && pass || fail "train image diffusion names the bad setting"
 # The emoji: text-conditioned on their names (the committed 16-emoji sample); the full set is
