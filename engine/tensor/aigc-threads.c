@@ -67,8 +67,12 @@ static gpointer helper_main(gpointer data)
 
 int aigc_threads_init(int n_threads)
 {
-    if (n_threads <= 0)
-        n_threads = (int)g_get_num_processors();
+    if (n_threads <= 0) {
+        /* AIGC_THREADS lets two runs share the cores, one each, without a rebuild. */
+        const char *env = g_getenv("AIGC_THREADS");
+        gint64 v = env ? g_ascii_strtoll(env, NULL, 10) : 0;
+        n_threads = v > 0 ? (int)MIN(v, 256) : (int)g_get_num_processors();
+    }
     n_threads = CLAMP(n_threads, 1, 256);
     g_mutex_lock(&pool_mutex);
     n_budget = n_threads;

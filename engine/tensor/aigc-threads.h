@@ -10,7 +10,8 @@
 
 G_BEGIN_DECLS
 
-/* Sets the thread count (0 = all cores) for BLAS and aigc_parallel_for; returns the count used.
+/* Sets the thread count for BLAS and aigc_parallel_for — 0: the environment variable
+ * AIGC_THREADS when it holds a positive number, else all cores — and returns the count used.
  * Later calls with a different count take effect for both. */
 int aigc_threads_init(int n_threads);
 int aigc_threads_get(void);
