@@ -238,7 +238,8 @@ static JsonObject *current_settings(AigcPaintPanel *self, gint64 seed)
     const char *cls = aigc_image_model_get_n_classes(self->model) > 0
                           ? selected_string(self->class_picker) : NULL;
     json_object_set_string_member(o, "class", cls ? cls : "");
-    json_object_set_string_member(o, "prompt", gtk_editable_get_text(GTK_EDITABLE(self->prompt_row)));
+    json_object_set_string_member(o, "prompt",
+                                  gtk_editable_get_text(GTK_EDITABLE(self->prompt_row)));
     json_object_set_int_member(o, "steps", gtk_spin_button_get_value_as_int(self->steps_spin));
     json_object_set_string_member(o, "sampler", selected_string(self->sampler_picker));
     json_object_set_double_member(o, "guidance", gtk_spin_button_get_value(self->guidance_spin));

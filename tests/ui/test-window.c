@@ -479,6 +479,17 @@ static void test_scene_trains(void)
     remove_tree(dir);
 }
 
+/* Shows Paint in `w` with the settings of `json` (a gallery record's), as a user reopening one. */
+static AigcWorkshop *open_paint(AigcWindow *w, const char *json)
+{
+    g_action_group_activate_action(G_ACTION_GROUP(w), "show-page", g_variant_new_string("paint"));
+    AigcWorkshop *paint = aigc_window_get_workshop_by_id(w, "paint");
+    g_autoptr(JsonNode) node = json_from_string(json, NULL);
+    g_assert_nonnull(node);
+    aigc_workshop_restore_settings(paint, json_node_get_object(node));
+    return paint;
+}
+
 /* Paint draws a batch from a class with the settings restored from a record, keeps each image
  * in the gallery with its parameters, and can export. */
 static void test_paint_generates(void)
@@ -486,15 +497,8 @@ static void test_paint_generates(void)
     g_autofree char *dir = g_dir_make_tmp("aigc-ui-paint-XXXXXX", NULL);
     g_autoptr(AigcGalleryStore) store = aigc_gallery_store_new(dir);
     AigcWindow *w = new_window(store);
-    g_action_group_activate_action(G_ACTION_GROUP(w), "show-page", g_variant_new_string("paint"));
-    AigcWorkshop *paint = aigc_window_get_workshop_by_id(w, "paint");
-    g_autoptr(JsonObject) params = json_object_new();
-    json_object_set_string_member(params, "model", "tiny-shapes");
-    json_object_set_string_member(params, "class", "Square");
-    json_object_set_int_member(params, "steps", 4);
-    json_object_set_int_member(params, "batch", 2);
-    json_object_set_int_member(params, "seed", 5);
-    aigc_workshop_restore_settings(paint, params);
+    AigcWorkshop *paint = open_paint(w, "{\"model\": \"tiny-shapes\", \"class\": \"Square\", "
+                                        "\"steps\": 4, \"batch\": 2, \"seed\": 5}");
     g_assert_false(aigc_workshop_get_has_result(paint));
     g_assert_true(action_enabled(w, "generate"));
     g_action_group_activate_action(G_ACTION_GROUP(w), "generate", NULL);
@@ -516,7 +520,8 @@ static void test_paint_generates(void)
 
 static GtkWidget *paint_child(AigcWorkshop *paint, const char *name)
 {
-    return GTK_WIDGET(gtk_widget_get_template_child(GTK_WIDGET(paint), AIGC_TYPE_PAINT_PANEL, name));
+    return GTK_WIDGET(
+        gtk_widget_get_template_child(GTK_WIDGET(paint), AIGC_TYPE_PAINT_PANEL, name));
 }
 
 /* A text model: Paint asks for a prompt instead of a class, and draws it. */
@@ -525,15 +530,8 @@ static void test_paint_prompt(void)
     g_autofree char *dir = g_dir_make_tmp("aigc-ui-paint-XXXXXX", NULL);
     g_autoptr(AigcGalleryStore) store = aigc_gallery_store_new(dir);
     AigcWindow *w = new_window(store);
-    g_action_group_activate_action(G_ACTION_GROUP(w), "show-page", g_variant_new_string("paint"));
-    AigcWorkshop *paint = aigc_window_get_workshop_by_id(w, "paint");
-    g_autoptr(JsonObject) params = json_object_new();
-    json_object_set_string_member(params, "model", "tiny-words");
-    json_object_set_string_member(params, "prompt", "blue square");
-    json_object_set_int_member(params, "steps", 3);
-    json_object_set_int_member(params, "batch", 1);
-    json_object_set_int_member(params, "seed", 2);
-    aigc_workshop_restore_settings(paint, params);
+    AigcWorkshop *paint = open_paint(w, "{\"model\": \"tiny-words\", \"prompt\": \"blue square\", "
+                                        "\"steps\": 3, \"batch\": 1, \"seed\": 2}");
     g_assert_true(gtk_widget_get_visible(paint_child(paint, "prompt_row")));
     g_assert_false(gtk_widget_get_visible(paint_child(paint, "class_row")));
     /* a blank prompt draws nothing (a toast asks for one) */
@@ -562,14 +560,8 @@ static void test_paint_interpolates(void)
     g_autofree char *dir = g_dir_make_tmp("aigc-ui-paint-XXXXXX", NULL);
     g_autoptr(AigcGalleryStore) store = aigc_gallery_store_new(dir);
     AigcWindow *w = new_window(store);
-    g_action_group_activate_action(G_ACTION_GROUP(w), "show-page", g_variant_new_string("paint"));
-    AigcWorkshop *paint = aigc_window_get_workshop_by_id(w, "paint");
-    g_autoptr(JsonObject) params = json_object_new();
-    json_object_set_string_member(params, "model", "tiny-vae");
-    json_object_set_string_member(params, "class", "Circle");
-    json_object_set_int_member(params, "batch", 5);
-    json_object_set_int_member(params, "seed", 1);
-    aigc_workshop_restore_settings(paint, params);
+    AigcWorkshop *paint = open_paint(
+        w, "{\"model\": \"tiny-vae\", \"class\": \"Circle\", \"batch\": 5, \"seed\": 1}");
     g_assert_true(gtk_widget_get_visible(paint_child(paint, "interp_group")));
     g_assert_true(gtk_widget_get_visible(paint_child(paint, "reconstruct_button")));
     g_assert_false(gtk_widget_get_visible(paint_child(paint, "steps_row")));
@@ -595,8 +587,7 @@ static void test_paint_interpolates(void)
     g_autoptr(AigcGalleryItem) b = g_list_model_get_item(items, 0);
     g_assert_nonnull(strstr(aigc_gallery_item_get_text(b), "VAE encoder"));
     /* the diffusion model hides them again */
-    json_object_set_string_member(params, "model", "tiny-shapes");
-    aigc_workshop_restore_settings(paint, params);
+    open_paint(w, "{\"model\": \"tiny-shapes\"}");
     g_assert_false(gtk_widget_get_visible(paint_child(paint, "interp_group")));
     g_assert_true(gtk_widget_get_visible(paint_child(paint, "steps_row")));
     gtk_window_destroy(GTK_WINDOW(w));
