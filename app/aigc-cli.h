@@ -70,11 +70,12 @@ int aigc_cmd_eval_speech(int argc, char **argv);
 int aigc_cmd_eval_image(int argc, char **argv);
 /* `aigc eval image` for a diffusion model file, after the options are parsed. */
 int aigc_cli_eval_diffusion(const char *model_path, const char *classifier, const char *data_dir,
-                            gint64 n, gint64 seed);
+                            gint64 n, gint64 seed, AigcSamplerKind sampler, int steps);
 /* `aigc eval image` for a DCGAN or VAE model file, after the options are parsed. */
 /* A text-conditioned image model judged by prompts of emoji names (data_path: the emoji set,
  * nullable for the default). */
-int aigc_cli_eval_prompts(AigcImageModel *model, const char *data_path, gint64 n, gint64 seed);
+int aigc_cli_eval_prompts(AigcImageModel *model, const char *data_path, gint64 n, gint64 seed,
+                          AigcSamplerKind sampler, int steps);
 int aigc_cli_eval_generator(const char *model_path, const char *classifier, const char *data_dir,
                             gint64 n, gint64 seed);
 int aigc_cmd_nerf(int argc, char **argv);

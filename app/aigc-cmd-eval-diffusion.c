@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT
  *
  * `aigc eval image --model NAME` for a diffusion model: n images generated for the classes in
- * turn (DDIM, 50 steps, guidance 3 — the defaults of `aigc image`), judged by the Fashion-MNIST
+ * turn (DDIM, 50 steps, guidance 3 — the defaults of `aigc image` — unless --sampler and
+ * --steps say otherwise), judged by the Fashion-MNIST
  * classifier: its accuracy on them (`classifier_accuracy: X`) and the Fréchet distance of their
  * features to the test split's (`fid: Y`, the last line). Called by `aigc eval image` once it
  * knows the model's family.
@@ -17,6 +18,8 @@ typedef struct {
     char *data_dir;
     gint64 n;
     guint64 seed;
+    AigcSamplerKind sampler;
+    int steps;
     AigcImageEvalResult result;
 } DiffusionEval;
 
@@ -39,6 +42,8 @@ static gboolean run_diffusion_eval(AigcJob *job, gpointer data, GError **error)
         goto fail;
     AigcDiffusionEvalSampler sampler = {.model = e->model,
                                         .params = aigc_diffusion_sample_default_params()};
+    sampler.params.sampler = e->sampler;
+    sampler.params.steps = e->steps;
     if (!aigc_image_eval_generator(e->clf, reference, aigc_diffusion_eval_sample, &sampler, e->n,
                                    64, e->seed, job, &e->result, error))
         goto fail;
@@ -50,7 +55,7 @@ fail:
 }
 
 int aigc_cli_eval_diffusion(const char *model_path, const char *classifier, const char *data_dir,
-                            gint64 n, gint64 seed)
+                            gint64 n, gint64 seed, AigcSamplerKind sampler, int steps)
 {
     GError *error = NULL;
     int status;
@@ -82,12 +87,15 @@ int aigc_cli_eval_diffusion(const char *model_path, const char *classifier, cons
     e->data_dir = g_strdup(data_dir);
     e->n = n > 0 ? n : 1000;
     e->seed = (guint64)seed;
+    e->sampler = sampler;
+    e->steps = steps;
     g_autoptr(AigcJob) job = aigc_job_new("evaluate", run_diffusion_eval, e, diffusion_eval_free);
     status = aigc_cli_run_job(job);
     if (status == AIGC_EXIT_OK)
-        printf("model: %s\nfamily: %s\nclassifier: %s\nsampler: DDIM, 50 steps, guidance 3\n"
+        printf("model: %s\nfamily: %s\nclassifier: %s\nsampler: %s, %d steps, guidance 3\n"
                "images: %" G_GINT64_FORMAT "\nclassifier_accuracy: %.4f\nfid: %.4f\n",
-               model_path, AIGC_DIFFUSION_FAMILY, judge->path, e->result.n,
+               model_path, AIGC_DIFFUSION_FAMILY, judge->path,
+               sampler == AIGC_SAMPLER_DDPM ? "DDPM" : "DDIM", steps, e->result.n,
                e->result.classifier_accuracy, e->result.fid);
     return status;
 }

@@ -52,8 +52,9 @@ static gboolean run_classifier_eval(AigcJob *job, gpointer data, GError **error)
 
 int aigc_cmd_eval_image(int argc, char **argv)
 {
-    g_autofree char *model_name = NULL, *classifier = NULL, *data_dir = NULL;
+    g_autofree char *model_name = NULL, *classifier = NULL, *data_dir = NULL, *sampler_name = NULL;
     gint64 n = 0, seed = 1;
+    int steps = 50;
     GOptionEntry entries[] = {
         {"model", 'm', 0, G_OPTION_ARG_STRING, &model_name, "Model name or file", "NAME"},
         {"n", 'n', 0, G_OPTION_ARG_INT64, &n,
@@ -61,6 +62,9 @@ int aigc_cmd_eval_image(int argc, char **argv)
         {"classifier", 0, 0, G_OPTION_ARG_STRING, &classifier,
          "Generators: the judging classifier, a name or file (classifier-fashion)", "FILE"},
         {"seed", 's', 0, G_OPTION_ARG_INT64, &seed, "Generators: seed of the generated images (1)", "S"},
+        {"sampler", 0, 0, G_OPTION_ARG_STRING, &sampler_name, "Diffusion: ddim (default) or ddpm",
+         "NAME"},
+        {"steps", 0, 0, G_OPTION_ARG_INT, &steps, "Diffusion: sampling steps (50)", "N"},
         {"data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir,
          "Folder with the Fashion-MNIST IDX files (default: Debian's dataset-fashion-mnist); for "
          "a text model, the emoji set file",
@@ -87,6 +91,15 @@ int aigc_cmd_eval_image(int argc, char **argv)
         return aigc_cli_usage_error("eval image", "--n must be 2 … 1000000");
     if (seed < 0)
         return aigc_cli_usage_error("eval image", "--seed must not be negative");
+    AigcSamplerKind sampler = AIGC_SAMPLER_DDIM;
+    GError *sampler_error = NULL;
+    if (sampler_name && !aigc_sampler_from_name(sampler_name, &sampler, &sampler_error)) {
+        status = aigc_cli_usage_error("eval image", "%s", sampler_error->message);
+        g_error_free(sampler_error);
+        return status;
+    }
+    if (steps < 1 || steps > 1000)
+        return aigc_cli_usage_error("eval image", "--steps must be 1 … 1000");
 
     GError *error = NULL;
     g_autoptr(AigcModelInfo) info = aigc_models_find(model_name, &error);
@@ -103,8 +116,8 @@ int aigc_cmd_eval_image(int argc, char **argv)
             return status;
         }
         if (aigc_image_model_get_caps(model) & AIGC_IMAGE_CAP_PROMPT)
-            return aigc_cli_eval_prompts(model, data_dir, n, seed);
-        return aigc_cli_eval_diffusion(info->path, classifier, data_dir, n, seed);
+            return aigc_cli_eval_prompts(model, data_dir, n, seed, sampler, steps);
+        return aigc_cli_eval_diffusion(info->path, classifier, data_dir, n, seed, sampler, steps);
     }
     if (strcmp(info->family, AIGC_DCGAN_FAMILY) == 0 || strcmp(info->family, AIGC_VAE_FAMILY) == 0)
         return aigc_cli_eval_generator(info->path, classifier, data_dir, n, seed);

@@ -11,9 +11,10 @@
 
 /* The ranks: is `want` among the k nearest of the set to image x (3·S·S values in [0, 1])? */
 static void judge(const float *x, const float *set_pixels, int n_set, gint64 P, int want,
-                  gboolean *in1, gboolean *in5, double *nearest)
+                  gboolean *in1, gboolean *in5, int *i_nearest, double *nearest)
 {
     double d_want = 0, best = INFINITY;
+    *i_nearest = 0;
     const float *y = set_pixels + (gint64)want * P;
     for (gint64 k = 0; k < P; k++)
         d_want += (double)(x[k] - y[k]) * (x[k] - y[k]);
@@ -23,7 +24,10 @@ static void judge(const float *x, const float *set_pixels, int n_set, gint64 P, 
         double d = 0;
         for (gint64 k = 0; k < P; k++)
             d += (double)(x[k] - z[k]) * (x[k] - z[k]);
-        best = MIN(best, d);
+        if (d < best) {
+            best = d;
+            *i_nearest = j;
+        }
         if (j != want && d < d_want)
             closer++;
     }
@@ -33,8 +37,8 @@ static void judge(const float *x, const float *set_pixels, int n_set, gint64 P, 
 }
 
 gboolean aigc_prompt_eval(AigcImageModel *model, const AigcEmojiSet *set, gint64 n, guint64 seed,
-                          int steps, float guidance, AigcJob *job, AigcPromptEvalResult *result,
-                          GError **error)
+                          AigcSamplerKind sampler, int steps, float guidance, AigcJob *job,
+                          AigcPromptEvalResult *result, GError **error)
 {
     AigcDiffusion *d = model->diffusion;
     const AigcDiffusionConfig *c = d ? aigc_diffusion_get_config(d) : NULL;
@@ -57,15 +61,22 @@ gboolean aigc_prompt_eval(AigcImageModel *model, const AigcEmojiSet *set, gint64
     for (int j = 0; j < set->n; j++)
         aigc_emoji_set_get_floats(set, j, 0.0f, 1.0f, pixels + j * P);
     AigcDiffusionSampleParams sp = aigc_diffusion_sample_default_params();
+    sp.sampler = sampler;
     sp.steps = steps;
     sp.guidance = guidance;
     if (!aigc_diffusion_sample_params_validate(d, &sp, error))
         return FALSE;
     *result = (AigcPromptEvalResult){.n = n, .chance1 = 1.0 / set->n,
                                      .chance5 = MIN(5.0, (double)set->n) / set->n};
+    for (int k = 0; k < set->n_categories; k++) {
+        int count = 0;
+        for (int j = 0; j < set->n; j++)
+            count += set->emoji[j].category_index == k;
+        result->chance_category += ((double)count / set->n) * ((double)count / set->n);
+    }
     g_autofree gint32 *text = g_new(gint32, (gsize)BATCH * T);
     g_autofree float *out = g_new(float, BATCH * P);
-    gint64 hits1 = 0, hits5 = 0;
+    gint64 hits1 = 0, hits5 = 0, same_category = 0;
     double nearest_sum = 0;
     for (gint64 i0 = 0; i0 < n; i0 += BATCH) {
         const int b = (int)MIN(BATCH, n - i0);
@@ -86,8 +97,11 @@ gboolean aigc_prompt_eval(AigcImageModel *model, const AigcEmojiSet *set, gint64
             for (gint64 k = 0; k < P; k++)
                 x[k] = CLAMP(x[k] * 0.5f + 0.5f, 0.0f, 1.0f);
             gboolean in1, in5;
+            int i_nearest;
             double nearest;
-            judge(x, pixels, set->n, P, want[i], &in1, &in5, &nearest);
+            judge(x, pixels, set->n, P, want[i], &in1, &in5, &i_nearest, &nearest);
+            same_category += set->emoji[i_nearest].category_index ==
+                             set->emoji[want[i]].category_index;
             hits1 += in1;
             hits5 += in5;
             nearest_sum += nearest;
@@ -104,6 +118,7 @@ gboolean aigc_prompt_eval(AigcImageModel *model, const AigcEmojiSet *set, gint64
     }
     result->top1 = (double)hits1 / n;
     result->top5 = (double)hits5 / n;
+    result->category = (double)same_category / n;
     result->nearest_distance = nearest_sum / n;
     return TRUE;
 }

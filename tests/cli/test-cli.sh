@@ -173,6 +173,11 @@ grep -q "grinning face" "$tmp/emo.png" && grep -q "Steps: 2" "$tmp/emo.png" && p
 expect_rc 0 "eval image of a text model" "$aigc" eval image --model "$tmp/emo.safetensors" \
     --data-dir "$emoji_sample" --n 4
 tail -n 1 "$tmp/out" | grep -qE '^name_top5: [0-9]\.[0-9]{4}$' && grep -q '^prompts: 4$' "$tmp/out" && pass || fail "eval image of a text model ends with name_top5"
+grep -qE '^category_nearest: [0-9]\.[0-9]{4}$' "$tmp/out" && pass || fail "eval image of a text model prints category_nearest"
+expect_rc 0 "eval image of a text model with DDPM" "$aigc" eval image --model "$tmp/emo.safetensors" \
+    --data-dir "$emoji_sample" --n 2 --sampler ddpm --steps 3
+grep -q '^sampler: DDPM 3 steps' "$tmp/out" && pass || fail "eval image --sampler ddpm --steps 3 samples so"
+expect_rc 2 "eval image with an unknown sampler" "$aigc" eval image --model "$tmp/emo.safetensors" --sampler euler
 expect_rc 2 "image of a text model without a prompt" "$aigc" image --model "$tmp/emo.safetensors" -o "$tmp/x.png"
 grep -q -- "--prompt" "$tmp/err" && pass || fail "image of a text model asks for --prompt"
 expect_rc 2 "image of a text model with a class" "$aigc" image --model "$tmp/emo.safetensors" --class face -o "$tmp/x.png"
