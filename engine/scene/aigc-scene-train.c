@@ -10,6 +10,7 @@
 #include "aigc-scene-train.h"
 
 #include "aigc-error.h"
+#include "jobs/aigc-train-run.h"
 #include "aigc-setting.h"
 #include "io/aigc-strict-json.h"
 #include "scene/aigc-orbit.h"
@@ -196,11 +197,6 @@ static double train_seconds(Run *r)
     return r->seconds_before + r->seconds;
 }
 
-static char *ckpt_path(Run *r)
-{
-    return g_strconcat(r->p->output, ".ckpt", NULL);
-}
-
 /* ---- the two fields behind one face ---- */
 
 static gint64 run_get_step(Run *r)
@@ -308,7 +304,7 @@ static gboolean save(Run *r, gboolean finished, GError **error)
         aigc_safetensors_writer_set_metadata(w, "scene.train", state);
         if (p->command_line)
             aigc_safetensors_writer_set_metadata(w, "train.command", p->command_line);
-        g_autofree char *path = ckpt_path(r);
+        g_autofree char *path = aigc_train_checkpoint_path(r->p->output);
         if (!aigc_safetensors_writer_write(w, path, NULL, NULL, error))
             return FALSE;
     }
@@ -351,7 +347,7 @@ static double json_number(const AigcJsonValue *root, const char *key, double fal
 
 static gboolean resume(Run *r, GError **error)
 {
-    g_autofree char *path = ckpt_path(r);
+    g_autofree char *path = aigc_train_checkpoint_path(r->p->output);
     g_autoptr(AigcSafetensors) st = aigc_safetensors_open(path, error);
     if (!st)
         return FALSE;
@@ -473,8 +469,7 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
     AigcSceneTrainParams *p = data;
     Run r = {.p = p, .job = job, .val_psnr = NAN, .time_to_25db = -1};
     gboolean ok = FALSE;
-    g_autofree char *ckpt = ckpt_path(&r);
-    g_autofree char *csv_path = g_strconcat(p->output, ".csv", NULL);
+    g_autofree char *ckpt = aigc_train_checkpoint_path(p->output);
     if (!load_data(&r, error))
         goto out;
     if (p->pe_train.decay_steps <= 0)
@@ -485,10 +480,7 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
     } else if (!run_create(&r, error)) {
         goto out;
     }
-    gboolean new_csv = !p->resume || !g_file_test(csv_path, G_FILE_TEST_EXISTS);
-    r.csv = fopen(csv_path, new_csv ? "w" : "a");
-    if (r.csv && new_csv)
-        fprintf(r.csv, "step,mse,rays,val_psnr,seconds\n");
+    r.csv = aigc_train_csv_open(p->output, p->resume, "step,mse,rays,val_psnr,seconds");
 
     double mse_avg = 0;
     while (run_get_step(&r) < p->steps && !aigc_job_is_cancelled(job)) {

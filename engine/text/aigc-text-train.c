@@ -16,6 +16,7 @@
 #include "aigc-setting.h"
 
 #include "aigc-error.h"
+#include "jobs/aigc-train-run.h"
 #include "io/aigc-atomic-file.h"
 #include "models/ngram/aigc-ngram.h"
 #include "optim/aigc-optim.h"
@@ -176,11 +177,6 @@ typedef struct {
     FILE *csv;
 } Run;
 
-static char *ckpt_path(Run *r)
-{
-    return g_strconcat(r->p->output, ".ckpt", NULL);
-}
-
 static double elapsed(Run *r)
 {
     return r->elapsed_before + (g_get_monotonic_time() - r->t_start) / 1e6;
@@ -336,7 +332,7 @@ static gboolean save(Run *r, gboolean final, GError **error)
         if (!aigc_params_save(model_params(r), w, "model.", AIGC_DTYPE_F32, error) ||
             !aigc_optimizer_save(r->opt, w, "optim.", error))
             return FALSE;
-        g_autofree char *path = ckpt_path(r);
+        g_autofree char *path = aigc_train_checkpoint_path(r->p->output);
         if (!aigc_safetensors_writer_write(w, path, NULL, NULL, error))
             return FALSE;
     }
@@ -367,7 +363,7 @@ static gboolean save(Run *r, gboolean final, GError **error)
 
 static gboolean resume(Run *r, GError **error)
 {
-    g_autofree char *path = ckpt_path(r);
+    g_autofree char *path = aigc_train_checkpoint_path(r->p->output);
     g_autoptr(AigcSafetensors) st = aigc_safetensors_open(path, error);
     if (!st)
         return FALSE;
@@ -532,7 +528,7 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
         goto out;
     }
     aigc_rng_init(&r.rng, p->seed);
-    ckpt = ckpt_path(&r);
+    ckpt = aigc_train_checkpoint_path(p->output);
     if (p->resume && g_file_test(ckpt, G_FILE_TEST_EXISTS)) {
         if (!resume(&r, error))
             goto out;

@@ -12,6 +12,7 @@
 #include "aigc-setting.h"
 
 #include "aigc-error.h"
+#include "jobs/aigc-train-run.h"
 #include "io/aigc-png.h"
 #include "io/aigc-speech-corpus.h"
 #include "optim/aigc-optim.h"
@@ -218,11 +219,6 @@ typedef struct {
     BatchBuf bb;
 } Run;
 
-static char *path_with(const char *output, const char *suffix)
-{
-    return g_strconcat(output, suffix, NULL);
-}
-
 static char *align_dir(const char *output)
 {
     g_autofree char *base = g_str_has_suffix(output, ".safetensors")
@@ -357,7 +353,7 @@ static gboolean save(Run *r, gboolean final, GError **error)
         aigc_safetensors_writer_set_metadata(w, "train.step", step);
         aigc_safetensors_writer_set_metadata(w, "train.seconds", secs);
         aigc_safetensors_writer_set_metadata(w, "training", training);
-        g_autofree char *ckpt = path_with(p->output, ".ckpt");
+        g_autofree char *ckpt = aigc_train_checkpoint_path(p->output);
         if (!aigc_safetensors_writer_write(w, ckpt, NULL, NULL, error))
             return FALSE;
     }
@@ -513,15 +509,6 @@ static void run_free(Run *r)
     g_free(r->bb.mels);
 }
 
-static char *format_duration(double s)
-{
-    if (s < 90)
-        return g_strdup_printf("%.0f s", s);
-    if (s < 5400)
-        return g_strdup_printf("%.0f min", s / 60);
-    return g_strdup_printf("%.0f h %02.0f min", floor(s / 3600), fmod(s, 3600) / 60);
-}
-
 static gboolean load_data(Run *r, GError **error)
 {
     AigcTacotron2TrainParams *p = r->p;
@@ -602,8 +589,7 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
         .p = p, .job = job, .t_start = g_get_monotonic_time(), .last_val = -1, .last_focus = -1};
     gboolean ok = FALSE, fresh = FALSE;
     g_autoptr(AigcCtx) ctx = aigc_ctx_new();
-    g_autofree char *ckpt = path_with(p->output, ".ckpt");
-    g_autofree char *csv_path = path_with(p->output, ".csv");
+    g_autofree char *ckpt = aigc_train_checkpoint_path(p->output);
     if (p->resume && g_file_test(ckpt, G_FILE_TEST_EXISTS)) {
         if (!resume(&r, ckpt, TRUE, error))
             goto out;
@@ -620,11 +606,9 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
         goto out;
     if (fresh)
         init_output_bias(&r);
-    gboolean new_csv = !p->resume || !g_file_test(csv_path, G_FILE_TEST_EXISTS);
-    r.csv = fopen(csv_path, new_csv ? "w" : "a");
-    if (r.csv && new_csv)
-        fprintf(r.csv, "step,loss,mel,post,stop,guided,grad_norm,lr,utterances_per_second,"
-                       "focus_rate,val_loss,seconds\n");
+    r.csv = aigc_train_csv_open(p->output, p->resume,
+                                "step,loss,mel,post,stop,guided,grad_norm,lr,"
+                                "utterances_per_second,focus_rate,val_loss,seconds");
 
     AigcParams *params = aigc_tacotron2_get_params(r.m);
     AigcRng dropout_base;
@@ -697,7 +681,7 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
             fprintf(r.csv, ",%.1f\n", elapsed(&r));
             fflush(r.csv);
         }
-        g_autofree char *left = format_duration(step_s * (double)(p->steps - r.step));
+        g_autofree char *left = aigc_train_format_duration(step_s * (double)(p->steps - r.step));
         g_autofree char *stage = g_strdup_printf(
             "step %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT " · loss %.3f (mel %.3f, post %.3f, "
             "stop %.3f, attn %.3f) · %.1f utt/s · %.1f s/step · %s left",

@@ -14,6 +14,7 @@
 #include "aigc-setting.h"
 
 #include "aigc-error.h"
+#include "jobs/aigc-train-run.h"
 #include "aigc-log.h"
 #include "dsp/aigc-mulaw.h"
 #include "io/aigc-audio-file.h"
@@ -197,11 +198,6 @@ static double elapsed(Run *r)
     return r->elapsed_before + (g_get_monotonic_time() - r->t_start) / 1e6;
 }
 
-static char *ckpt_path(Run *r)
-{
-    return g_strconcat(r->p->output, ".ckpt", NULL);
-}
-
 static const char *config_key(Run *r)
 {
     return r->is_melgan ? "melgan.config" : "wavenet.config";
@@ -266,7 +262,7 @@ static gboolean save(Run *r, gboolean final, GError **error)
                                                AIGC_DTYPE_F32, error) ||
                              !aigc_optimizer_save(r->opt_d, w, "optim_d.", error)))
             return FALSE;
-        g_autofree char *path = ckpt_path(r);
+        g_autofree char *path = aigc_train_checkpoint_path(r->p->output);
         if (!aigc_safetensors_writer_write(w, path, NULL, NULL, error))
             return FALSE;
     }
@@ -577,15 +573,6 @@ static gboolean check_params(Run *r, GError **error)
     return TRUE;
 }
 
-static char *format_duration(double s)
-{
-    gint64 t = (gint64)(s + 0.5);
-    if (t >= 3600)
-        return g_strdup_printf("%" G_GINT64_FORMAT ":%02d:%02d", t / 3600, (int)(t / 60 % 60),
-                               (int)(t % 60));
-    return g_strdup_printf("%d:%02d", (int)(t / 60), (int)(t % 60));
-}
-
 static gboolean train(AigcJob *job, gpointer data, GError **error)
 {
     AigcVocoderTrainParams *p = data;
@@ -594,7 +581,7 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
     gboolean ok = FALSE;
     Batch bt = {0};
     g_autoptr(AigcCtx) ctx = aigc_ctx_new();
-    g_autofree char *ckpt = ckpt_path(&r);
+    g_autofree char *ckpt = aigc_train_checkpoint_path(p->output);
     g_autofree char *csv_path =
         p->log_csv ? g_strdup(p->log_csv) : g_strconcat(p->output, ".csv", NULL);
     if (p->threads > 0)
@@ -678,7 +665,7 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
             steps_window = 0;
         }
         double per_step = (now - t0) / 1e6 / (double)(r.step - step0);
-        g_autofree char *left = format_duration(per_step * (double)(p->steps - r.step));
+        g_autofree char *left = aigc_train_format_duration(per_step * (double)(p->steps - r.step));
         if (r.csv) {
             if (r.is_melgan)
                 fprintf(r.csv,
