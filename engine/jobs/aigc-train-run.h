@@ -32,6 +32,13 @@ gboolean aigc_train_parse_dtype(const char *value, AigcDtype *out, GError **erro
  * (one line, no newline). NULL when it cannot be opened: the log is a convenience. */
 FILE *aigc_train_csv_open(const char *output, gboolean resume, const char *header);
 
+/* Whether a periodic task (a checkpoint, a sample grid) is due after `step` of `steps`: every
+ * `every` steps (0: never), not at the last step, which the end of the run handles itself. */
+static inline gboolean aigc_train_due(gint64 step, gint64 every, gint64 steps)
+{
+    return every > 0 && step % every == 0 && step < steps;
+}
+
 /* ---- the mean of the last AIGC_LOSS_WINDOW values ---- */
 
 #define AIGC_LOSS_WINDOW 100

@@ -392,7 +392,7 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
             "step %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT " · loss %.3f · %.0f img/s%s", r.step,
             p->steps, aigc_loss_window_mean(&r.losses), img_per_s, acc);
         aigc_job_report_progress(job, (double)r.step / p->steps, stage);
-        if (r.step % p->checkpoint_every == 0 && r.step < p->steps && !save(&r, FALSE, error))
+        if (aigc_train_due(r.step, p->checkpoint_every, p->steps) && !save(&r, FALSE, error))
             goto out;
     }
     if (r.step >= p->steps) {

@@ -688,7 +688,7 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
             r.step, p->steps, mean_loss(&r), mel_l, post_l, stop_l, guided_l, r.B / step_s, step_s,
             left);
         aigc_job_report_progress(job, (double)r.step / p->steps, stage);
-        if (r.step % p->checkpoint_every == 0 && r.step < p->steps && !save(&r, FALSE, error))
+        if (aigc_train_due(r.step, p->checkpoint_every, p->steps) && !save(&r, FALSE, error))
             goto out;
     }
     if (r.step >= p->steps && r.val && p->eval_every > 0) {

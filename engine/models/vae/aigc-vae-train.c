@@ -369,9 +369,9 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
                             aigc_loss_window_mean(&r.recons), aigc_loss_window_mean(&r.kls),
                             img_per_s, left);
         aigc_job_report_progress(job, (double)r.step / p->steps, stage);
-        if (r.step % p->checkpoint_every == 0 && r.step < p->steps && !save(&r, FALSE, error))
+        if (aigc_train_due(r.step, p->checkpoint_every, p->steps) && !save(&r, FALSE, error))
             goto out;
-        if (p->sample_every > 0 && r.step % p->sample_every == 0 && r.step < p->steps) {
+        if (aigc_train_due(r.step, p->sample_every, p->steps)) {
             aigc_job_report_progress(job, (double)r.step / p->steps, "drawing a sample grid");
             if (!write_samples(&r, error))
                 goto out;

@@ -694,10 +694,10 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
                                   " · loss %.3f nats · %.1f seg/s · %s left",
                                   r.step, p->steps, r.loss, seg_per_s, left);
         aigc_job_report_progress(job, (double)r.step / p->steps, stage);
-        if (p->sample_every > 0 && r.step % p->sample_every == 0 && r.step < p->steps &&
+        if (aigc_train_due(r.step, p->sample_every, p->steps) &&
             !write_sample(&r, error))
             goto out;
-        if (r.step % p->checkpoint_every == 0 && r.step < p->steps && !save(&r, FALSE, error))
+        if (aigc_train_due(r.step, p->checkpoint_every, p->steps) && !save(&r, FALSE, error))
             goto out;
     }
     /* Finished or stopped: either way the work so far is kept. */
