@@ -111,11 +111,11 @@ static void on_progress(AigcJob *job, double fraction, const char *stage, gpoint
         r->last_stage = g_strdup(stage);
     }
 
-    double elapsed = aigc_job_get_elapsed(job);
     char left[32] = "";
-    if (fraction > 0.02 && fraction < 1.0) {
+    double seconds_left = aigc_job_get_time_left(job);
+    if (seconds_left >= 0.0) {
         char t[24];
-        format_duration(t, sizeof t, elapsed * (1.0 - fraction) / fraction);
+        format_duration(t, sizeof t, seconds_left);
         g_snprintf(left, sizeof left, "  %s left", t);
     }
     int pct = (int)(fraction * 100.0);

@@ -30,6 +30,9 @@ struct _AigcJob {
     GCond cond;
     gboolean finished;
     double fraction;
+    gboolean reported;      /* progress has been reported at least once */
+    double first_fraction;  /* the first report: a resumed run starts part-way */
+    gint64 first_report_us;
     char *stage;
     gint64 start_us;
     gint64 end_us;
@@ -169,6 +172,21 @@ double aigc_job_get_elapsed(AigcJob *job)
     return start ? (double)(end - start) / G_USEC_PER_SEC : 0.0;
 }
 
+double aigc_job_get_time_left(AigcJob *job)
+{
+    g_mutex_lock(&job->mutex);
+    double f0 = job->first_fraction, f = job->fraction;
+    gint64 t0 = job->first_report_us;
+    gboolean running = job->reported && !job->end_us;
+    g_mutex_unlock(&job->mutex);
+    double done = f - f0;
+    /* Too little progress since the first report (2 % of what remained) to judge the rate. */
+    if (!running || f >= 1.0 || done <= 0.02 * (1.0 - f0))
+        return -1.0;
+    double seconds = (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
+    return seconds * (1.0 - f) / done;
+}
+
 const GError *aigc_job_get_error(AigcJob *job)
 {
     g_mutex_lock(&job->mutex);
@@ -190,6 +208,11 @@ void aigc_job_report_progress(AigcJob *job, double fraction, const char *stage)
 {
     fraction = CLAMP(fraction, 0.0, 1.0);
     g_mutex_lock(&job->mutex);
+    if (!job->reported) {
+        job->reported = TRUE;
+        job->first_fraction = fraction;
+        job->first_report_us = g_get_monotonic_time();
+    }
     job->fraction = fraction;
     if (stage && g_strcmp0(stage, job->stage) != 0) {
         g_free(job->stage);

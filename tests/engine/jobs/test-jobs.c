@@ -291,6 +291,34 @@ typedef struct {
     int n;
 } Captured;
 
+/* A run resumed at 60 % that does 10 % in 50 ms has 150 ms left, not 60 %'s share of its
+ * 50 ms; before any progress is made there is no estimate. */
+static gboolean resumed_run(AigcJob *job, gpointer params, GError **error)
+{
+    double *left = params;
+    left[0] = aigc_job_get_time_left(job);
+    aigc_job_report_progress(job, 0.6, "resumed");
+    left[1] = aigc_job_get_time_left(job);
+    busy_us(50000);
+    aigc_job_report_progress(job, 0.7, "working");
+    left[2] = aigc_job_get_time_left(job);
+    return TRUE;
+}
+
+static void test_time_left_after_resume(void)
+{
+    g_autoptr(AigcEngine) engine = aigc_engine_new(NULL);
+    double left[3];
+    g_autoptr(AigcJob) job = aigc_job_new("resumed", resumed_run, left, NULL);
+    aigc_engine_submit(engine, job);
+    g_assert_cmpint(aigc_job_wait(job), ==, AIGC_JOB_SUCCEEDED);
+    g_assert_cmpfloat(left[0], <, 0.0);
+    g_assert_cmpfloat(left[1], <, 0.0);
+    g_assert_cmpfloat(left[2], >=, 0.15);
+    g_assert_cmpfloat(left[2], <, 1.0); /* a loaded machine may stretch the 50 ms */
+    g_assert_cmpfloat(aigc_job_get_time_left(job), <, 0.0); /* finished */
+}
+
 static void capture_log(AigcLogLevel level, const char *message, gpointer user_data)
 {
     Captured *c = user_data;
@@ -325,6 +353,7 @@ int main(int argc, char **argv)
     g_test_add_func("/engine/jobs/shutdown-with-queue", test_shutdown_with_queue);
     g_test_add_func("/engine/jobs/races", test_races);
     g_test_add_func("/engine/jobs/unsubmitted", test_unsubmitted_job);
+    g_test_add_func("/engine/jobs/time-left-after-resume", test_time_left_after_resume);
     g_test_add_func("/engine/log/handler", test_log_handler);
     return g_test_run();
 }
