@@ -30,9 +30,14 @@ struct _AigcJob {
     GCond cond;
     gboolean finished;
     double fraction;
-    gboolean reported;      /* progress has been reported at least once */
-    double first_fraction;  /* the first report: a resumed run starts part-way */
-    gint64 first_report_us;
+    /* Where the time-left estimate starts: the first report whose fraction differs from the
+     * first one reported, so set-up (loading, a tokenizer) and the part of the schedule done
+     * by an earlier, resumed run are not counted as this run's pace. */
+    gboolean reported;
+    double first_fraction;
+    gboolean anchored;
+    double anchor_fraction;
+    gint64 anchor_us;
     char *stage;
     gint64 start_us;
     gint64 end_us;
@@ -175,12 +180,12 @@ double aigc_job_get_elapsed(AigcJob *job)
 double aigc_job_get_time_left(AigcJob *job)
 {
     g_mutex_lock(&job->mutex);
-    double f0 = job->first_fraction, f = job->fraction;
-    gint64 t0 = job->first_report_us;
-    gboolean running = job->reported && !job->end_us;
+    double f0 = job->anchor_fraction, f = job->fraction;
+    gint64 t0 = job->anchor_us;
+    gboolean running = job->anchored && !job->end_us;
     g_mutex_unlock(&job->mutex);
     double done = f - f0;
-    /* Too little progress since the first report (2 % of what remained) to judge the rate. */
+    /* Too little progress since the anchor (2 % of what remained) to judge the rate. */
     if (!running || f >= 1.0 || done <= 0.02 * (1.0 - f0))
         return -1.0;
     double seconds = (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
@@ -211,7 +216,10 @@ void aigc_job_report_progress(AigcJob *job, double fraction, const char *stage)
     if (!job->reported) {
         job->reported = TRUE;
         job->first_fraction = fraction;
-        job->first_report_us = g_get_monotonic_time();
+    } else if (!job->anchored && fraction != job->first_fraction) {
+        job->anchored = TRUE;
+        job->anchor_fraction = fraction;
+        job->anchor_us = g_get_monotonic_time();
     }
     job->fraction = fraction;
     if (stage && g_strcmp0(stage, job->stage) != 0) {

@@ -83,8 +83,9 @@ gboolean aigc_job_is_finished(AigcJob *job);
 double aigc_job_get_progress(AigcJob *job, char **stage);
 /* Seconds since the job started running (0 while queued). */
 double aigc_job_get_elapsed(AigcJob *job);
-/* Seconds left at the rate of progress since the job's first report (so a run resumed at 30 %
- * is judged by its own pace), or -1 while too little progress has been made to tell. */
+/* Seconds left at the pace of progress since the fraction first moved from its first reported
+ * value (so set-up time and a resumed run's earlier share are not counted), or -1 while too
+ * little progress has been made to tell. */
 double aigc_job_get_time_left(AigcJob *job);
 /* (nullable) (transfer none) The error of a FAILED job, valid once finished. */
 const GError *aigc_job_get_error(AigcJob *job);
