@@ -3,7 +3,9 @@
  * `aigc eval speech`: the word error rate of the pocketsphinx recogniser on spoken sentences —
  * recordings in a folder (the teacher corpus: the reference every voice is compared to), named
  * by the sentence list's ids — or sentences synthesised here by a voice and a vocoder. With both
- * a voice and the recordings, the mel cepstral distortion between them is reported too.
+ * a voice and the recordings, the mel cepstral distortion between them is reported too. A
+ * vocoder alone re-synthesises each recording from its own mel spectrogram (copy synthesis), the
+ * vocoder's quality apart from any voice.
  */
 #include "aigc-cli.h"
 
@@ -66,6 +68,60 @@ typedef struct {
     double audio_seconds, compute_seconds;
 } Synth;
 
+/* Writes samples into tmp_dir/ID.wav (16 kHz PCM). Returns the path. */
+static char *write_tmp_wav(Synth *s, const char *id, const float *samples, gint64 n_samples,
+                           int sample_rate, GError **error)
+{
+    g_autofree char *name = g_strconcat(id, ".wav", NULL);
+    char *wav = g_build_filename(s->tmp_dir, name, NULL);
+    AigcWavWriteParams wp = aigc_wav_write_default_params();
+    wp.sample_rate_out = 16000;
+    if (!aigc_audio_file_write_wav(wav, samples, n_samples, sample_rate, &wp, error)) {
+        g_free(wav);
+        return NULL;
+    }
+    return wav;
+}
+
+/* Adds the MCD of the WAV `wav` against the recording `reference`. */
+static gboolean add_mcd(Synth *s, const char *wav, const char *reference, GError **error)
+{
+    gint64 n_ref, n_syn;
+    g_autofree float *ref = aigc_mel_analyzer_run_file(s->analyzer, reference, &n_ref, NULL, NULL,
+                                                       error);
+    g_autofree float *syn =
+        ref ? aigc_mel_analyzer_run_file(s->analyzer, wav, &n_syn, NULL, NULL, error) : NULL;
+    if (!syn)
+        return FALSE;
+    int n_mels = aigc_mel_analyzer_get_features(s->analyzer)->n_mels;
+    s->mcd_sum += aigc_mel_cepstral_distortion(syn, (int)n_syn, ref, (int)n_ref, n_mels, 13);
+    s->mcd_n++;
+    return TRUE;
+}
+
+/* Copy synthesis: the recording's own mel spectrogram through the vocoder, into tmp_dir/ID.wav;
+ * adds its MCD against the recording. Returns the WAV's path. */
+static char *resynthesise(Synth *s, const char *id, const char *recording, GError **error)
+{
+    gint64 n_frames, n_samples;
+    g_autofree float *mel =
+        aigc_mel_analyzer_run_file(s->analyzer, recording, &n_frames, NULL, NULL, error);
+    if (!mel)
+        return NULL;
+    gint64 t0 = g_get_monotonic_time();
+    g_autofree float *samples =
+        aigc_vocoder_synthesize(s->vocoder, mel, n_frames, NULL, &n_samples, error);
+    if (!samples)
+        return NULL;
+    int rate = aigc_vocoder_get_features(s->vocoder)->sample_rate;
+    s->compute_seconds += (g_get_monotonic_time() - t0) / (double)G_USEC_PER_SEC;
+    s->audio_seconds += n_samples / (double)rate;
+    char *wav = write_tmp_wav(s, id, samples, n_samples, rate, error);
+    if (wav && !add_mcd(s, wav, recording, error))
+        g_clear_pointer(&wav, g_free);
+    return wav;
+}
+
 /* Synthesises one sentence into tmp_dir/ID.wav (16 kHz PCM); adds its MCD against the
  * recording `reference` (nullable). Returns the WAV's path. */
 static char *synthesise(Synth *s, const char *id, const char *text, const char *reference,
@@ -85,29 +141,10 @@ static char *synthesise(Synth *s, const char *id, const char *text, const char *
     AigcSpeakResult *r = aigc_job_get_result(job);
     s->audio_seconds += r->n_samples / (double)r->sample_rate;
     s->compute_seconds += r->seconds;
-    g_autofree char *name = g_strconcat(id, ".wav", NULL);
-    char *wav = g_build_filename(s->tmp_dir, name, NULL);
-    AigcWavWriteParams wp = aigc_wav_write_default_params();
-    wp.sample_rate_out = 16000;
-    if (!aigc_audio_file_write_wav(wav, r->samples, r->n_samples, r->sample_rate, &wp, error)) {
-        g_free(wav);
-        return NULL;
-    }
-    if (reference && g_file_test(reference, G_FILE_TEST_EXISTS)) {
-        gint64 n_ref, n_syn;
-        g_autofree float *ref = aigc_mel_analyzer_run_file(s->analyzer, reference, &n_ref, NULL,
-                                                           NULL, error);
-        g_autofree float *syn = ref ? aigc_mel_analyzer_run_file(s->analyzer, wav, &n_syn, NULL,
-                                                                 NULL, error)
-                                    : NULL;
-        if (!syn) {
-            g_free(wav);
-            return NULL;
-        }
-        int n_mels = aigc_mel_analyzer_get_features(s->analyzer)->n_mels;
-        s->mcd_sum += aigc_mel_cepstral_distortion(syn, (int)n_syn, ref, (int)n_ref, n_mels, 13);
-        s->mcd_n++;
-    }
+    char *wav = write_tmp_wav(s, id, r->samples, r->n_samples, r->sample_rate, error);
+    if (wav && reference && g_file_test(reference, G_FILE_TEST_EXISTS) &&
+        !add_mcd(s, wav, reference, error))
+        g_clear_pointer(&wav, g_free);
     return wav;
 }
 
@@ -124,7 +161,9 @@ int aigc_cmd_eval_speech(int argc, char **argv)
          "Synthesise the sentences with this voice (Tacotron 2) instead of reading recordings",
          "NAME"},
         {"vocoder", 'c', 0, G_OPTION_ARG_STRING, &vocoder_name,
-         "The voice's vocoder, or griffin-lim (griffin-lim)", "NAME"},
+         "The voice's vocoder, or griffin-lim (griffin-lim); without --voice, re-synthesise the "
+         "recordings of --audio-dir from their mel spectrograms",
+         "NAME"},
         {"n", 'n', 0, G_OPTION_ARG_INT, &limit, "Only the first N sentences", "N"},
         {NULL},
     };
@@ -133,8 +172,9 @@ int aigc_cmd_eval_speech(int argc, char **argv)
         context, "Word error rate of the open-source recogniser pocketsphinx on spoken sentences "
                  "(lower is better): recordings (--audio-dir) or speech synthesised by --voice "
                  "and --vocoder; with both, also the mel cepstral distortion of the synthesis "
-                 "against the recordings (mcd, dB). Prints each sentence's errors; the last line "
-                 "is “wer: X”.");
+                 "against the recordings (mcd, dB). --vocoder with --audio-dir alone measures "
+                 "the vocoder by itself: each recording re-synthesised from its own mel "
+                 "spectrogram. Prints each sentence's errors; the last line is “wer: X”.");
     g_option_context_add_main_entries(context, entries, NULL);
     int status;
     if (!aigc_cli_parse(context, "eval speech", &argc, &argv, &status))
@@ -144,21 +184,26 @@ int aigc_cmd_eval_speech(int argc, char **argv)
     if (!file || (!audio_dir && !voice_name))
         return aigc_cli_usage_error("eval speech",
                                     "needs --file SENTENCES and --audio-dir DIR or --voice NAME");
-    if (vocoder_name && !voice_name)
-        return aigc_cli_usage_error("eval speech", "--vocoder goes with --voice");
+    if (vocoder_name && !voice_name && !audio_dir)
+        return aigc_cli_usage_error("eval speech",
+                                    "--vocoder needs --voice or the recordings of --audio-dir");
     GError *error = NULL;
     Synth synth = {0};
     g_autoptr(AigcTacotron2) voice = NULL;
     g_autoptr(AigcVocoder) vocoder = NULL;
     g_autoptr(AigcMelAnalyzer) analyzer = NULL;
-    if (voice_name) {
-        g_autoptr(AigcModelInfo) info = aigc_models_find(voice_name, &error);
-        voice = info ? aigc_tacotron2_load_file(info->path, &error) : NULL;
-        vocoder = voice ? aigc_vocoder_load(vocoder_name ? vocoder_name
-                                                         : AIGC_VOCODER_GRIFFIN_LIM,
-                                            &error)
-                        : NULL;
-        AigcSpeechFeatures f = aigc_speech_features_default();
+    if (voice_name || vocoder_name) {
+        if (voice_name) {
+            g_autoptr(AigcModelInfo) info = aigc_models_find(voice_name, &error);
+            voice = info ? aigc_tacotron2_load_file(info->path, &error) : NULL;
+        }
+        vocoder = voice || !voice_name ? aigc_vocoder_load(vocoder_name ? vocoder_name
+                                                                        : AIGC_VOCODER_GRIFFIN_LIM,
+                                                           &error)
+                                       : NULL;
+        /* Copy synthesis analyses the recordings as the vocoder was trained to hear them. */
+        AigcSpeechFeatures f = voice || !vocoder ? aigc_speech_features_default()
+                                                 : *aigc_vocoder_get_features(vocoder);
         analyzer = vocoder ? aigc_mel_analyzer_new(&f, &error) : NULL;
         if (!analyzer) {
             status = aigc_cli_fail(error);
@@ -188,10 +233,11 @@ int aigc_cmd_eval_speech(int argc, char **argv)
         Sentence *s = &g_array_index(sentences, Sentence, i);
         g_autofree char *name = g_strconcat(s->id, ".wav", NULL);
         g_autofree char *recording = audio_dir ? g_build_filename(audio_dir, name, NULL) : NULL;
-        g_autofree char *wav =
-            voice ? synthesise(&synth, s->id, s->text, recording, &error) : g_strdup(recording);
+        g_autofree char *wav = voice     ? synthesise(&synth, s->id, s->text, recording, &error)
+                               : vocoder ? resynthesise(&synth, s->id, recording, &error)
+                                         : g_strdup(recording);
         g_autofree char *heard = wav ? aigc_asr_transcribe(wav, NULL, &error) : NULL;
-        if (voice && wav)
+        if (vocoder && wav)
             g_remove(wav);
         if (!heard) {
             if (synth.tmp_dir)
@@ -210,7 +256,8 @@ int aigc_cmd_eval_speech(int argc, char **argv)
     if (synth.tmp_dir) {
         g_rmdir(synth.tmp_dir);
         g_free(synth.tmp_dir);
-        printf("voice: %s\nvocoder: %s\nreal_time_factor: %.3f\n", voice_name,
+        printf("voice: %s\nvocoder: %s\nreal_time_factor: %.3f\n",
+               voice_name ? voice_name : "(copy synthesis of the recordings)",
                vocoder_name ? vocoder_name : AIGC_VOCODER_GRIFFIN_LIM,
                synth.compute_seconds / MAX(synth.audio_seconds, 1e-9));
         if (synth.mcd_n > 0)
