@@ -145,3 +145,44 @@ void aigc_train_state_adopt(const AigcTrainState *state, guint64 *seed, char **c
         *command_line = g_strdup(state->command);
     }
 }
+
+gboolean aigc_train_loop_step_done(const AigcTrainLoop *loop, gint64 step, const char *stage,
+                                   GError **error)
+{
+    const AigcTrainHooks *h = loop->hooks;
+    double fraction = (double)step / (double)MAX(loop->steps, 1);
+    aigc_job_report_progress(loop->job, fraction, stage);
+    if (aigc_train_due(step, loop->checkpoint_every, loop->steps) &&
+        !h->save(loop->run, FALSE, error))
+        return FALSE;
+    if (h->sample && aigc_train_due(step, loop->sample_every, loop->steps)) {
+        aigc_job_report_progress(loop->job, fraction, h->sample_stage);
+        if (!h->sample(loop->run, error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean aigc_train_loop_end(const AigcTrainLoop *loop, gint64 step, const char *output,
+                             gboolean *finished, GError **error)
+{
+    const AigcTrainHooks *h = loop->hooks;
+    gboolean done = step >= loop->steps && !aigc_job_is_cancelled(loop->job);
+    if (finished)
+        *finished = done;
+    if (done && h->conclude) {
+        aigc_job_report_progress(loop->job, 1.0, h->conclude_stage);
+        if (!h->conclude(loop->run, error))
+            return FALSE;
+    }
+    if (done && h->sample) {
+        aigc_job_report_progress(loop->job, 1.0, h->sample_stage);
+        if (!h->sample(loop->run, error))
+            return FALSE;
+    }
+    if (step == loop->step0 && g_file_test(output, G_FILE_TEST_EXISTS))
+        return TRUE;
+    /* Finished or stopped: either way the work so far is kept. */
+    aigc_job_report_progress(loop->job, (double)step / (double)MAX(loop->steps, 1), "saving");
+    return h->save(loop->run, done, error);
+}

@@ -13,6 +13,7 @@
 #pragma once
 
 #include "io/aigc-safetensors.h"
+#include "jobs/aigc-job.h"
 
 #include <glib.h>
 #include <stdio.h>
@@ -38,6 +39,45 @@ static inline gboolean aigc_train_due(gint64 step, gint64 every, gint64 steps)
 {
     return every > 0 && step % every == 0 && step < steps;
 }
+
+/* ---- the periodic work of a training loop ---- */
+
+/* A trainer's own parts, each called with its run. */
+typedef struct {
+    /* Writes the checkpoint and the model (final: the run has finished). */
+    gboolean (*save)(gpointer run, gboolean final, GError **error);
+    /* (nullable) A sample grid or sound, every sample_every steps and at the end. */
+    gboolean (*sample)(gpointer run, GError **error);
+    const char *sample_stage; /* shown while sampling */
+    /* (nullable) The measurement a finished run ends with (validation, test accuracy). */
+    gboolean (*conclude)(gpointer run, GError **error);
+    const char *conclude_stage;
+} AigcTrainHooks;
+
+typedef struct {
+    AigcJob *job;
+    const AigcTrainHooks *hooks;
+    gpointer run;
+    gint64 step0; /* the step this session started at */
+    gint64 steps, checkpoint_every, sample_every;
+} AigcTrainLoop;
+
+static inline AigcTrainLoop aigc_train_loop(AigcJob *job, const AigcTrainHooks *hooks, gpointer run,
+                                            gint64 step0, gint64 steps, gint64 checkpoint_every,
+                                            gint64 sample_every)
+{
+    return (AigcTrainLoop){job, hooks, run, step0, steps, checkpoint_every, sample_every};
+}
+
+/* After `step`: reports `stage` as the progress, then writes a checkpoint and a sample when
+ * they are due (aigc_train_due). */
+gboolean aigc_train_loop_step_done(const AigcTrainLoop *loop, gint64 step, const char *stage,
+                                   GError **error);
+/* When the loop has ended: a finished run (every step done, not stopped) concludes and samples;
+ * finished or stopped, the work so far is saved — unless this session made no step and the
+ * model file exists, which then already holds it. *finished (nullable) says which. */
+gboolean aigc_train_loop_end(const AigcTrainLoop *loop, gint64 step, const char *output,
+                             gboolean *finished, GError **error);
 
 /* ---- the mean of the last AIGC_LOSS_WINDOW values ---- */
 
@@ -86,8 +126,8 @@ void aigc_train_checkpoint_describe(AigcSafetensorsWriter *w, const char *family
                                     const AigcTrainState *state);
 /* Reads them back from the checkpoint `st` opened from `path`; `what` names the model in the
  * error ("a VAE"): "PATH: not a training checkpoint of WHAT". `family` (nullable) must match
- * when given (NULL: checkpoints written before they carried one are accepted). *config_json and state->command
- * point into `st`. */
+ * when given (NULL: checkpoints written before they carried one are accepted). *config_json and
+ * state->command point into `st`. */
 gboolean aigc_train_checkpoint_read(AigcSafetensors *st, const char *path, const char *family,
                                     const char *config_key, const char *what,
                                     const char **config_json, AigcTrainState *state,

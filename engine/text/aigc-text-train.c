@@ -97,11 +97,14 @@ gboolean aigc_text_train_params_set(AigcTextTrainParams *p, const char *key, con
     } else if (!strcmp(key, "warmup")) {
         return aigc_setting_parse_int(key, value, 0, G_GINT64_CONSTANT(1) << 40, &p->warmup, error);
     } else if (!strcmp(key, "eval_every")) {
-        return aigc_setting_parse_int(key, value, 0, G_GINT64_CONSTANT(1) << 40, &p->eval_every, error);
+        return aigc_setting_parse_int(key, value, 0, G_GINT64_CONSTANT(1) << 40, &p->eval_every,
+                                      error);
     } else if (!strcmp(key, "eval_chars")) {
-        return aigc_setting_parse_int(key, value, 0, G_GINT64_CONSTANT(1) << 40, &p->eval_chars, error);
+        return aigc_setting_parse_int(key, value, 0, G_GINT64_CONSTANT(1) << 40, &p->eval_chars,
+                                      error);
     } else if (!strcmp(key, "checkpoint_every")) {
-        return aigc_setting_parse_int(key, value, 1, G_GINT64_CONSTANT(1) << 40, &p->checkpoint_every, error);
+        return aigc_setting_parse_int(key, value, 1, G_GINT64_CONSTANT(1) << 40,
+                                      &p->checkpoint_every, error);
     } else if (!strcmp(key, "seed")) {
         if (!aigc_setting_parse_int(key, value, 0, G_MAXINT64, &i, error))
             return FALSE;
@@ -160,13 +163,12 @@ typedef struct {
     AigcTextTrainParams *p;
     AigcJob *job;
     AigcTokenizer *tok;
-    AigcGpt *gpt;     /* the network: exactly one of gpt and rnnlm */
+    AigcGpt *gpt; /* the network: exactly one of gpt and rnnlm */
     AigcRnnlm *rnnlm;
     AigcOptimizer *opt;
     gint64 step;
     AigcRng rng;
-    double elapsed_before; /* seconds spent in earlier runs */
-    gint64 t_start;
+    AigcTrainClock clock; /* seconds_before: training time of earlier runs */
     double last_loss;
     double last_val_bpc;
     gint32 *train_ids;
@@ -179,7 +181,7 @@ typedef struct {
 
 static double elapsed(Run *r)
 {
-    return r->elapsed_before + (g_get_monotonic_time() - r->t_start) / 1e6;
+    return aigc_train_clock_elapsed(&r->clock);
 }
 
 static gboolean build_tokenizer(Run *r, const char *text, gsize len, GError **error)
@@ -220,8 +222,7 @@ static AigcTensor *model_loss(AigcCtx *ctx, Run *r, const gint32 *ids, const gin
                     : aigc_gpt_loss(ctx, r->gpt, ids, tgt, B, T);
 }
 
-static gboolean model_total_nll(Run *r, const gint32 *ids, gint64 n, double *nats,
-                                GError **error)
+static gboolean model_total_nll(Run *r, const gint32 *ids, gint64 n, double *nats, GError **error)
 {
     return r->rnnlm ? aigc_rnnlm_total_nll(r->rnnlm, ids, n, NULL, nats, error)
                     : aigc_gpt_total_nll(r->gpt, ids, n, NULL, nats, error);
@@ -311,8 +312,9 @@ static void make_optimizer(Run *r)
     r->opt = aigc_optimizer_new(AIGC_OPTIM_ADAMW, &hp, model_params(r));
 }
 
-static gboolean save(Run *r, gboolean final, GError **error)
+static gboolean save(gpointer run, gboolean final, GError **error)
 {
+    Run *r = run;
     AigcTextTrainParams *p = r->p;
     g_autofree char *config = model_config_json(r);
     g_autofree char *tok_json = aigc_tokenizer_to_json(r->tok);
@@ -353,9 +355,8 @@ static gboolean save(Run *r, gboolean final, GError **error)
     if (p->command_line)
         aigc_safetensors_writer_set_metadata(w, "command", p->command_line);
     if (r->last_val_bpc > 0) {
-        g_autofree char *metrics =
-            g_strdup_printf("{\"val_bits_per_char\": %.4f, \"train_loss\": %.4f}",
-                            r->last_val_bpc, r->last_loss);
+        g_autofree char *metrics = g_strdup_printf(
+            "{\"val_bits_per_char\": %.4f, \"train_loss\": %.4f}", r->last_val_bpc, r->last_loss);
         aigc_safetensors_writer_set_metadata(w, "metrics", metrics);
     }
     return aigc_safetensors_writer_write(w, p->output, NULL, NULL, error);
@@ -388,15 +389,14 @@ static gboolean resume(Run *r, GError **error)
         return FALSE;
     r->step = g_ascii_strtoll(step, NULL, 10);
     r->rng.offset = g_ascii_strtoull(offset, NULL, 10);
-    r->elapsed_before = secs ? g_ascii_strtod(secs, NULL) : 0;
+    r->clock.seconds_before = secs ? g_ascii_strtod(secs, NULL) : 0;
     return TRUE;
 }
 
 /* Resuming from the model file alone (its checkpoint was not kept, e.g. a shipped model trained
  * further in a later sitting): weights, tokenizer and step count come back; the optimizer's
  * moments start again from zero, which costs a few hundred steps of warm-up, not correctness. */
-static gboolean resume_from_model(Run *r, const char *path, gboolean fresh_schedule,
-                                  GError **error)
+static gboolean resume_from_model(Run *r, const char *path, gboolean fresh_schedule, GError **error)
 {
     g_autoptr(AigcSafetensors) st = aigc_safetensors_open(path, error);
     if (!st)
@@ -416,7 +416,7 @@ static gboolean resume_from_model(Run *r, const char *path, gboolean fresh_sched
     const char *steps = strstr(training, "\"steps\": ");
     const char *secs = strstr(training, "\"seconds\": ");
     r->step = steps && !fresh_schedule ? g_ascii_strtoll(steps + 9, NULL, 10) : 0;
-    r->elapsed_before = secs && !fresh_schedule ? g_ascii_strtod(secs + 11, NULL) : 0;
+    r->clock.seconds_before = secs && !fresh_schedule ? g_ascii_strtod(secs + 11, NULL) : 0;
     make_optimizer(r);
     return TRUE;
 }
@@ -470,9 +470,9 @@ static gboolean train_ngram(AigcJob *job, AigcTextTrainParams *p, const char *te
         return FALSE;
     double seconds = (g_get_monotonic_time() - t0) / 1e6;
     g_autofree char *base = g_path_get_basename(p->corpus);
-    g_autofree char *training = g_strdup_printf(
-        "{\"corpus\": \"%s\", \"order\": %d, \"prune\": %d, \"seconds\": %.1f}", base,
-        np.order, np.prune_count, seconds);
+    g_autofree char *training =
+        g_strdup_printf("{\"corpus\": \"%s\", \"order\": %d, \"prune\": %d, \"seconds\": %.1f}",
+                        base, np.order, np.prune_count, seconds);
     g_autofree char *metrics = g_strdup_printf("{\"val_bits_per_char\": %.4f}", bpc);
     const char *keys[] = {"title", "training", "metrics", "command", NULL};
     const char *values[] = {p->title ? p->title : "n-gram", training, metrics,
@@ -487,17 +487,24 @@ static gboolean train_ngram(AigcJob *job, AigcTextTrainParams *p, const char *te
     return TRUE;
 }
 
+/* The end of a finished run: bits per character on the whole validation split. */
+static gboolean conclude(gpointer run, GError **error)
+{
+    Run *r = run;
+    return validate(r, 0, &r->last_val_bpc, error);
+}
+
 static gboolean train(AigcJob *job, gpointer data, GError **error)
 {
     AigcTextTrainParams *p = data;
-    Run r = {.p = p, .job = job, .t_start = g_get_monotonic_time()};
+    Run r = {.p = p, .job = job};
     gboolean ok = FALSE;
     const int B = p->batch_size, T = p->seq_len;
     g_autofree gint32 *ids = g_new(gint32, (gsize)B * T), *tgt = g_new(gint32, (gsize)B * T);
     g_autoptr(AigcCtx) ctx = aigc_ctx_new();
     g_autofree char *ckpt = NULL;
-    g_autofree char *csv_path = p->log_csv ? g_strdup(p->log_csv)
-                                           : g_strconcat(p->output, ".csv", NULL);
+    g_autofree char *csv_path =
+        p->log_csv ? g_strdup(p->log_csv) : g_strconcat(p->output, ".csv", NULL);
     g_autofree char *text = NULL, *val_text = NULL;
     gsize len = 0, val_len = 0;
     g_autofree char *val_path = p->val_corpus ? g_strdup(p->val_corpus) : NULL;
@@ -561,8 +568,13 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
         fprintf(r.csv, "step,loss,lr,tokens_per_second,val_bits_per_char,seconds\n");
 
     AigcParams *params = model_params(&r);
-    gint64 t_window = g_get_monotonic_time(), tokens_window = 0;
-    double tok_per_s = 0;
+    aigc_train_clock_start(&r.clock, r.clock.seconds_before, r.step);
+    static const AigcTrainHooks hooks = {.save = save,
+                                         .conclude = conclude,
+                                         .conclude_stage =
+                                             "measuring validation bits per character"};
+    const AigcTrainLoop loop =
+        aigc_train_loop(job, &hooks, &r, r.step, p->steps, p->checkpoint_every, 0);
     while (r.step < p->steps) {
         if (aigc_job_is_cancelled(job))
             break;
@@ -588,13 +600,8 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
         aigc_optimizer_step(r.opt, lr);
         r.step++;
         r.last_loss = loss->data[0];
-        tokens_window += (gint64)B * T;
-        gint64 now = g_get_monotonic_time();
-        if (now - t_window > G_USEC_PER_SEC) {
-            tok_per_s = tokens_window / ((now - t_window) / 1e6);
-            t_window = now;
-            tokens_window = 0;
-        }
+        aigc_train_clock_tick(&r.clock, (gint64)B * T);
+        const double tok_per_s = r.clock.rate;
         gboolean eval_now = p->eval_every > 0 && r.step % p->eval_every == 0;
         double val = -1;
         if (eval_now) {
@@ -611,20 +618,15 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
             if (eval_now)
                 fflush(r.csv);
         }
+        g_autofree char *left = aigc_train_clock_left(&r.clock, r.step, p->steps);
         g_autofree char *stage = g_strdup_printf(
-            "step %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT " · loss %.3f · %.1fk tok/s%s", r.step,
-            p->steps, r.last_loss, tok_per_s / 1000, "");
-        aigc_job_report_progress(job, (double)r.step / p->steps, stage);
-        if (r.step % p->checkpoint_every == 0 && r.step < p->steps && !save(&r, FALSE, error))
+            "step %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT " · loss %.3f · %.1fk tok/s · %s left",
+            r.step, p->steps, r.last_loss, tok_per_s / 1000, left);
+        if (!aigc_train_loop_step_done(&loop, r.step, stage, error))
             goto out;
     }
-    if (r.step >= p->steps) {
-        aigc_job_report_progress(job, 1.0, "measuring validation bits per character");
-        if (!validate(&r, 0, &r.last_val_bpc, error))
-            goto out;
-    }
-    /* Finished or stopped: either way the work so far is kept. */
-    if (!save(&r, r.step >= p->steps, error))
+    gboolean finished;
+    if (!aigc_train_loop_end(&loop, r.step, p->output, &finished, error))
         goto out;
     AigcTextTrainResult *result = g_new0(AigcTextTrainResult, 1);
     result->steps_done = r.step;
@@ -632,7 +634,7 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
     result->val_bits_per_char = r.last_val_bpc;
     result->seconds = elapsed(&r);
     aigc_job_set_result(job, result, g_free);
-    ok = r.step >= p->steps;
+    ok = finished;
 out:
     run_free(&r);
     return ok;

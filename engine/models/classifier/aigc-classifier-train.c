@@ -165,8 +165,9 @@ static void make_batch(Run *r, float *images, gint32 *labels)
     }
 }
 
-static gboolean save(Run *r, gboolean final, GError **error)
+static gboolean save(gpointer run, gboolean final, GError **error)
 {
+    Run *r = run;
     AigcClassifierTrainParams *p = r->p;
     AigcParams *params = aigc_classifier_get_params(r->clf);
     g_autofree char *config = aigc_classifier_config_to_json(aigc_classifier_get_config(r->clf));
@@ -174,7 +175,8 @@ static gboolean save(Run *r, gboolean final, GError **error)
     {
         g_autoptr(AigcSafetensorsWriter) w = aigc_safetensors_writer_new();
         AigcTrainState state = {r->step, p->seed, elapsed(r), p->command_line};
-        aigc_train_checkpoint_describe(w, AIGC_CLASSIFIER_FAMILY, "classifier.config", config, &state);
+        aigc_train_checkpoint_describe(w, AIGC_CLASSIFIER_FAMILY, "classifier.config", config,
+                                       &state);
         if (!aigc_params_save(params, w, "model.", AIGC_DTYPE_F32, error) ||
             !aigc_optimizer_save(r->opt, w, "optim.", error))
             return FALSE;
@@ -187,8 +189,9 @@ static gboolean save(Run *r, gboolean final, GError **error)
         return FALSE;
     aigc_safetensors_writer_set_metadata(w, "title",
                                          p->title ? p->title : "Fashion-MNIST classifier");
-    aigc_safetensors_writer_set_metadata(w, "data", "Fashion-MNIST (Debian dataset-fashion-mnist; "
-                                                    "Expat, © 2017 Zalando SE)");
+    aigc_safetensors_writer_set_metadata(w, "data",
+                                         "Fashion-MNIST (Debian dataset-fashion-mnist; "
+                                         "Expat, © 2017 Zalando SE)");
     char lr[G_ASCII_DTOSTR_BUF_SIZE];
     g_ascii_formatd(lr, sizeof lr, "%g", p->lr);
     g_autofree char *training = g_strdup_printf(
@@ -216,8 +219,8 @@ static gboolean resume(Run *r, GError **error)
     g_autoptr(AigcSafetensors) st = aigc_safetensors_open(path, error);
     const char *config_json;
     AigcTrainState state;
-    if (!st || !aigc_train_checkpoint_read(st, path, NULL, "classifier.config", "a classifier", &config_json,
-                                           &state, error))
+    if (!st || !aigc_train_checkpoint_read(st, path, NULL, "classifier.config", "a classifier",
+                                           &config_json, &state, error))
         return FALSE;
     AigcClassifierConfig config;
     if (!aigc_classifier_config_from_json(&config, config_json, error)) {
@@ -282,6 +285,13 @@ static gboolean measure(Run *r, gboolean *measured, GError **error)
     return TRUE;
 }
 
+/* The end of a finished run: the test accuracy. */
+static gboolean conclude(gpointer run, GError **error)
+{
+    gboolean measured;
+    return measure(run, &measured, error);
+}
+
 static void run_free(Run *r)
 {
     if (r->csv)
@@ -299,7 +309,7 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
     Run r = {.p = p, .job = job, .order_epoch = -1, .test_accuracy = -1};
     gboolean ok = FALSE;
     const int B = p->batch_size, S = AIGC_FASHION_MNIST_SIDE;
-    g_autofree float *images = g_new(float, (gsize)B * S * S);
+    g_autofree float *images = g_new(float, (gsize)B *S *S);
     g_autofree gint32 *labels = g_new(gint32, B);
     g_autoptr(AigcCtx) ctx = aigc_ctx_new();
     g_autofree char *ckpt = NULL;
@@ -349,6 +359,10 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
 
     AigcParams *params = aigc_classifier_get_params(r.clf);
     aigc_train_clock_start(&r.clock, r.clock.seconds_before, r.step);
+    static const AigcTrainHooks hooks = {
+        .save = save, .conclude = conclude, .conclude_stage = "measuring test accuracy"};
+    const AigcTrainLoop loop =
+        aigc_train_loop(job, &hooks, &r, r.step, p->steps, p->checkpoint_every, 0);
     while (r.step < p->steps) {
         if (aigc_job_is_cancelled(job))
             break;
@@ -391,18 +405,11 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
         g_autofree char *stage = g_strdup_printf(
             "step %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT " · loss %.3f · %.0f img/s%s", r.step,
             p->steps, aigc_loss_window_mean(&r.losses), img_per_s, acc);
-        aigc_job_report_progress(job, (double)r.step / p->steps, stage);
-        if (aigc_train_due(r.step, p->checkpoint_every, p->steps) && !save(&r, FALSE, error))
+        if (!aigc_train_loop_step_done(&loop, r.step, stage, error))
             goto out;
     }
-    if (r.step >= p->steps) {
-        aigc_job_report_progress(job, 1.0, "measuring test accuracy");
-        gboolean measured;
-        if (!measure(&r, &measured, error))
-            goto out;
-    }
-    /* Finished or stopped: either way the work so far is kept. */
-    if (!save(&r, r.step >= p->steps && !aigc_job_is_cancelled(job), error))
+    gboolean finished;
+    if (!aigc_train_loop_end(&loop, r.step, p->output, &finished, error))
         goto out;
     AigcClassifierTrainResult *result = g_new0(AigcClassifierTrainResult, 1);
     result->steps_done = r.step;
@@ -410,7 +417,7 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
     result->test_accuracy = r.test_accuracy;
     result->seconds = elapsed(&r);
     aigc_job_set_result(job, result, g_free);
-    ok = r.step >= p->steps && !aigc_job_is_cancelled(job);
+    ok = finished;
 out:
     run_free(&r);
     return ok;

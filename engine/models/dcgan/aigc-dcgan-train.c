@@ -163,7 +163,7 @@ static void name_classes(AigcDcgan *model)
 static void set_requires_grad(AigcParams *params, gboolean requires)
 {
     for (guint i = 0; i < aigc_params_get_n(params); i++)
-        aigc_params_get(params, i)->requires_grad = requires;
+    aigc_params_get(params, i)->requires_grad = requires;
 }
 
 /* Swaps the averaged generator in (with running statistics recomputed for it, the live ones
@@ -187,21 +187,22 @@ static void use_average(Run *r, gboolean average, float **saved)
 
 /* A grid of sample_columns images per class (one row each, the same latents in each row) from
  * the averaged generator. */
-static gboolean write_samples(Run *r, GError **error)
+static gboolean write_samples(gpointer run, GError **error)
 {
+    Run *r = run;
     AigcDcganTrainParams *p = r->p;
     const AigcDcganConfig *c = aigc_dcgan_get_config(r->model);
     const int K = MAX(c->n_classes, 1), cols = p->sample_columns, n = K * cols;
     const int S = c->image_size;
     const gint64 P = (gint64)c->channels * S * S;
     g_autofree float *z = g_new(float, (gsize)n * c->nz);
-    g_autofree float *mix = g_new0(float, (gsize)n * MAX(c->n_classes, 1));
+    g_autofree float *mix = g_new0(float, (gsize)n *MAX(c->n_classes, 1));
     for (int i = 0; i < n; i++) {
         aigc_dcgan_noise(r->model, p->seed, i % cols, z + (gsize)i * c->nz);
         if (c->n_classes > 0)
             mix[(gsize)i * c->n_classes + i / cols] = 1.0f;
     }
-    g_autofree float *x = g_new(float, n * P);
+    g_autofree float *x = g_new(float, n *P);
     float *saved = NULL;
     use_average(r, TRUE, &saved);
     gboolean ok = aigc_dcgan_sample(r->model, z, mix, n, x, NULL, error);
@@ -233,8 +234,9 @@ static gboolean write_samples(Run *r, GError **error)
     return ok;
 }
 
-static gboolean save(Run *r, gboolean final, GError **error)
+static gboolean save(gpointer run, gboolean final, GError **error)
 {
+    Run *r = run;
     AigcDcganTrainParams *p = r->p;
     g_autofree char *config = aigc_dcgan_config_to_json(aigc_dcgan_get_config(r->model));
     /* Checkpoint first: it is what --resume needs. */
@@ -244,8 +246,8 @@ static gboolean save(Run *r, gboolean final, GError **error)
         aigc_train_checkpoint_describe(w, AIGC_DCGAN_FAMILY, "dcgan.config", config, &state);
         if (!aigc_params_save(aigc_dcgan_get_generator(r->model), w, "model.", AIGC_DTYPE_F32,
                               error) ||
-            !aigc_params_save(aigc_dcgan_get_discriminator(r->model), w, "model.",
-                              AIGC_DTYPE_F32, error) ||
+            !aigc_params_save(aigc_dcgan_get_discriminator(r->model), w, "model.", AIGC_DTYPE_F32,
+                              error) ||
             !aigc_params_save(aigc_dcgan_get_buffers(r->model), w, "model.", AIGC_DTYPE_F32,
                               error) ||
             !aigc_optimizer_save(r->opt_g, w, "optim_g.", error) ||
@@ -278,7 +280,8 @@ static gboolean save(Run *r, gboolean final, GError **error)
             "\"loss_d\": %.5f, \"loss_g\": %.5f, \"finished\": %s}",
             aigc_fashion_batches_get_n(r->data), r->step, p->batch_size, lr_g, lr_d, ema,
             p->flip ? "true" : "false", p->seed, elapsed(r), aigc_threads_get(),
-            aigc_loss_window_mean(&r->losses_d), aigc_loss_window_mean(&r->losses_g), final ? "true" : "false");
+            aigc_loss_window_mean(&r->losses_d), aigc_loss_window_mean(&r->losses_g),
+            final ? "true" : "false");
         aigc_safetensors_writer_set_metadata(w, "training", training);
         if (p->command_line)
             aigc_safetensors_writer_set_metadata(w, "command", p->command_line);
@@ -294,8 +297,8 @@ static gboolean resume(Run *r, GError **error)
     g_autoptr(AigcSafetensors) st = aigc_safetensors_open(path, error);
     const char *config_json;
     AigcTrainState state;
-    if (!st || !aigc_train_checkpoint_read(st, path, AIGC_DCGAN_FAMILY, "dcgan.config", "a DCGAN", &config_json,
-                                           &state, error))
+    if (!st || !aigc_train_checkpoint_read(st, path, AIGC_DCGAN_FAMILY, "dcgan.config", "a DCGAN",
+                                           &config_json, &state, error))
         return FALSE;
     AigcDcganConfig config;
     if (!aigc_dcgan_config_from_json(&config, config_json, error)) {
@@ -400,11 +403,16 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
     if (!r.data)
         goto out;
 
-    r.csv = aigc_train_csv_open(p->output, p->resume, "step,loss_d,loss_g,d_real,d_fake,lr_g,images_per_second,seconds");
+    r.csv = aigc_train_csv_open(p->output, p->resume,
+                                "step,loss_d,loss_g,d_real,d_fake,lr_g,images_per_second,seconds");
 
     AigcParams *gen = aigc_dcgan_get_generator(r.model);
     AigcParams *disc = aigc_dcgan_get_discriminator(r.model);
     aigc_train_clock_start(&r.clock, r.clock.seconds_before, r.step);
+    static const AigcTrainHooks hooks = {
+        .save = save, .sample = write_samples, .sample_stage = "drawing a sample grid"};
+    const AigcTrainLoop loop =
+        aigc_train_loop(job, &hooks, &r, r.step, p->steps, p->checkpoint_every, p->sample_every);
     while (r.step < p->steps) {
         if (aigc_job_is_cancelled(job))
             break;
@@ -429,8 +437,8 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
         const double verdict_real = mean_sigmoid(d_real), verdict_fake = mean_sigmoid(d_fake);
         aigc_ctx_backward(ctx, loss_d);
         const double progress = p->steps > 1 ? (double)r.step / (double)(p->steps - 1) : 1.0;
-        const float decay = (float)(p->lr_final + (1.0 - p->lr_final) * 0.5 *
-                                                      (1.0 + cos(G_PI * progress)));
+        const float decay =
+            (float)(p->lr_final + (1.0 - p->lr_final) * 0.5 * (1.0 + cos(G_PI * progress)));
         aigc_optimizer_step(r.opt_d, p->lr_d * decay);
 
         /* the generator, through the updated discriminator (whose weights need no gradient) */
@@ -458,33 +466,21 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
         g_autofree char *left = aigc_train_clock_left(&r.clock, r.step, p->steps);
         if (r.csv) {
             fprintf(r.csv, "%" G_GINT64_FORMAT ",%.5f,%.5f,%.4f,%.4f,%.3g,%.1f,%.1f\n", r.step,
-                    loss_d->data[0], loss_g->data[0], verdict_real, verdict_fake,
-                    p->lr_g * decay, img_per_s, elapsed(&r));
+                    loss_d->data[0], loss_g->data[0], verdict_real, verdict_fake, p->lr_g * decay,
+                    img_per_s, elapsed(&r));
             if (r.step % 50 == 0)
                 fflush(r.csv);
         }
         g_autofree char *stage = g_strdup_printf(
             "step %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT " · D %.3f · G %.3f · %.1f img/s · %s "
             "left",
-            r.step, p->steps, aigc_loss_window_mean(&r.losses_d), aigc_loss_window_mean(&r.losses_g), img_per_s, left);
-        aigc_job_report_progress(job, (double)r.step / p->steps, stage);
-        if (aigc_train_due(r.step, p->checkpoint_every, p->steps) && !save(&r, FALSE, error))
-            goto out;
-        if (aigc_train_due(r.step, p->sample_every, p->steps)) {
-            aigc_job_report_progress(job, (double)r.step / p->steps, "drawing a sample grid");
-            if (!write_samples(&r, error))
-                goto out;
-        }
-    }
-    gboolean finished = r.step >= p->steps && !aigc_job_is_cancelled(job);
-    if (finished) {
-        aigc_job_report_progress(job, 1.0, "drawing a sample grid");
-        if (!write_samples(&r, error))
+            r.step, p->steps, aigc_loss_window_mean(&r.losses_d),
+            aigc_loss_window_mean(&r.losses_g), img_per_s, left);
+        if (!aigc_train_loop_step_done(&loop, r.step, stage, error))
             goto out;
     }
-    /* Finished or stopped: either way the work so far is kept. */
-    aigc_job_report_progress(job, (double)r.step / p->steps, "saving");
-    if (!save(&r, finished, error))
+    gboolean finished;
+    if (!aigc_train_loop_end(&loop, r.step, p->output, &finished, error))
         goto out;
     AigcDcganTrainResult *result = g_new0(AigcDcganTrainResult, 1);
     result->steps_done = r.step;
@@ -501,6 +497,5 @@ out:
 
 AigcJob *aigc_dcgan_train_job_new(AigcDcganTrainParams *params)
 {
-    return aigc_job_new("train dcgan", train, params,
-                        (GDestroyNotify)aigc_dcgan_train_params_free);
+    return aigc_job_new("train dcgan", train, params, (GDestroyNotify)aigc_dcgan_train_params_free);
 }

@@ -123,7 +123,8 @@ gboolean aigc_diffusion_train_params_set(AigcDiffusionTrainParams *p, const char
     } else if (!strcmp(key, "p_uncond")) {
         return aigc_setting_parse_float(key, value, 0, 1, &p->p_uncond, error);
     } else if (!strcmp(key, "sample_guidance")) {
-        return aigc_setting_parse_float(key, value, 0, AIGC_DIFFUSION_MAX_GUIDANCE, &p->sample_guidance, error);
+        return aigc_setting_parse_float(key, value, 0, AIGC_DIFFUSION_MAX_GUIDANCE,
+                                        &p->sample_guidance, error);
     } else if (!strcmp(key, "dtype")) {
         return aigc_train_parse_dtype(value, &p->save_dtype, error);
     } else {
@@ -144,10 +145,10 @@ typedef struct {
     AigcRng rng; /* the seed's stream; forks only */
     AigcTrainClock clock;
     AigcFashionMnist train;
-    gboolean emoji;      /* the emoji set instead of Fashion-MNIST */
+    gboolean emoji; /* the emoji set instead of Fashion-MNIST */
     AigcEmojiSet *emoji_set;
-    GPtrArray *vocab;    /* (emoji) the words, sorted: the model's "classes" */
-    gint32 *words;       /* (emoji) (n_train, text_len) each image's name as word ids */
+    GPtrArray *vocab; /* (emoji) the words, sorted: the model's "classes" */
+    gint32 *words;    /* (emoji) (n_train, text_len) each image's name as word ids */
     int n_train;
     int *order;         /* (n_train) the current epoch's order of images */
     gint64 order_epoch; /* which epoch `order` holds; −1 none */
@@ -245,8 +246,8 @@ static gboolean encode_names(Run *r, GError **error)
             r->words[(gsize)i * T + j] = AIGC_DIFFUSION_NULL_CLASS;
         g_auto(GStrv) words = aigc_diffusion_text_words(r->emoji_set->emoji[i].name);
         for (int w = 0, n = 0; words[w] && n < T; w++) {
-            char **hit = bsearch(&words[w], r->vocab->pdata, r->vocab->len, sizeof(char *),
-                                 compare_words);
+            char **hit =
+                bsearch(&words[w], r->vocab->pdata, r->vocab->len, sizeof(char *), compare_words);
             if (!hit) {
                 g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID,
                             "emoji “%s”: word “%s” is not in the vocabulary",
@@ -297,8 +298,9 @@ static void use_average(Run *r, gboolean average)
 }
 
 /* A grid of sample_columns images per class (one row each) from the averaged weights. */
-static gboolean write_samples(Run *r, GError **error)
+static gboolean write_samples(gpointer run, GError **error)
 {
+    Run *r = run;
     AigcDiffusionTrainParams *p = r->p;
     const AigcDiffusionConfig *c = aigc_diffusion_get_config(r->model);
     /* rows: the classes, or for emoji the names of 8 emoji spread over the set */
@@ -311,8 +313,7 @@ static gboolean write_samples(Run *r, GError **error)
         int row = i / cols;
         if (r->emoji)
             memcpy(classes + (gsize)i * T,
-                   r->words + (gsize)((gint64)row * r->n_train / n_rows) * T,
-                   T * sizeof(gint32));
+                   r->words + (gsize)((gint64)row * r->n_train / n_rows) * T, T * sizeof(gint32));
         else
             classes[i] = c->n_classes ? row : AIGC_DIFFUSION_NULL_CLASS;
     }
@@ -329,8 +330,8 @@ static gboolean write_samples(Run *r, GError **error)
         int nb = MIN(2 * cols, n - i0);
         AigcDiffusionSampleParams part = sp;
         part.seed = sp.seed + (guint64)i0;
-        ok = aigc_diffusion_sample(r->model, &part, classes + (gsize)i0 * T, nb, x + i0 * P,
-                                   r->job, &local);
+        ok = aigc_diffusion_sample(r->model, &part, classes + (gsize)i0 * T, nb, x + i0 * P, r->job,
+                                   &local);
     }
     use_average(r, FALSE);
     if (!ok) {
@@ -359,9 +360,8 @@ static gboolean write_samples(Run *r, GError **error)
     if (r->emoji) {
         g_string_append(prompt, "one row per prompt:");
         for (int row = 0; row < n_rows; row++)
-            g_string_append_printf(
-                prompt, "%s %s", row ? "," : "",
-                r->emoji_set->emoji[(gint64)row * r->n_train / n_rows].name);
+            g_string_append_printf(prompt, "%s %s", row ? "," : "",
+                                   r->emoji_set->emoji[(gint64)row * r->n_train / n_rows].name);
     } else {
         g_string_append(prompt, c->n_classes ? "one row per class" : "unconditional samples");
     }
@@ -380,8 +380,9 @@ static gboolean write_samples(Run *r, GError **error)
     return ok;
 }
 
-static gboolean save(Run *r, gboolean final, GError **error)
+static gboolean save(gpointer run, gboolean final, GError **error)
 {
+    Run *r = run;
     AigcDiffusionTrainParams *p = r->p;
     AigcParams *params = aigc_diffusion_get_params(r->model);
     g_autofree char *config = aigc_diffusion_config_to_json(aigc_diffusion_get_config(r->model));
@@ -389,7 +390,8 @@ static gboolean save(Run *r, gboolean final, GError **error)
     {
         g_autoptr(AigcSafetensorsWriter) w = aigc_safetensors_writer_new();
         AigcTrainState state = {r->step, p->seed, elapsed(r), p->command_line};
-        aigc_train_checkpoint_describe(w, AIGC_DIFFUSION_FAMILY, "diffusion.config", config, &state);
+        aigc_train_checkpoint_describe(w, AIGC_DIFFUSION_FAMILY, "diffusion.config", config,
+                                       &state);
         if (!aigc_params_save(params, w, "model.", AIGC_DTYPE_F32, error) ||
             !aigc_optimizer_save(r->opt, w, "optim.", error) ||
             (r->ema && !aigc_ema_save(r->ema, w, "ema.", error)))
@@ -402,9 +404,10 @@ static gboolean save(Run *r, gboolean final, GError **error)
     use_average(r, TRUE); /* the writer borrows the averaged values until the write below */
     gboolean ok = aigc_diffusion_save(r->model, w, p->save_dtype, error);
     if (ok) {
-        aigc_safetensors_writer_set_metadata(
-            w, "title",
-            p->title ? p->title : r->emoji ? "Diffusion · Emoji" : "Diffusion · Fashion-MNIST");
+        aigc_safetensors_writer_set_metadata(w, "title",
+                                             p->title   ? p->title
+                                             : r->emoji ? "Diffusion · Emoji"
+                                                        : "Diffusion · Fashion-MNIST");
         aigc_safetensors_writer_set_metadata(
             w, "data",
             r->emoji ? "Noto Emoji images from npm emoji-datasource-google (images Apache-2.0, "
@@ -419,8 +422,8 @@ static gboolean save(Run *r, gboolean final, GError **error)
             "%" G_GUINT64_FORMAT ", \"seconds\": %.1f, \"threads\": %d, \"train_loss\": %.5f, "
             "\"finished\": %s}",
             r->emoji ? "emoji" : "fashion-mnist", r->n_train, r->step, p->batch_size, lr, ema,
-            !r->emoji && p->flip ? "true" : "false", p->seed,
-            elapsed(r), aigc_threads_get(), aigc_loss_window_mean(&r->losses), final ? "true" : "false");
+            !r->emoji && p->flip ? "true" : "false", p->seed, elapsed(r), aigc_threads_get(),
+            aigc_loss_window_mean(&r->losses), final ? "true" : "false");
         aigc_safetensors_writer_set_metadata(w, "training", training);
         if (p->command_line)
             aigc_safetensors_writer_set_metadata(w, "command", p->command_line);
@@ -436,8 +439,8 @@ static gboolean resume(Run *r, GError **error)
     g_autoptr(AigcSafetensors) st = aigc_safetensors_open(path, error);
     const char *config_json;
     AigcTrainState state;
-    if (!st || !aigc_train_checkpoint_read(st, path, AIGC_DIFFUSION_FAMILY, "diffusion.config", "a diffusion model", &config_json,
-                                           &state, error))
+    if (!st || !aigc_train_checkpoint_read(st, path, AIGC_DIFFUSION_FAMILY, "diffusion.config",
+                                           "a diffusion model", &config_json, &state, error))
         return FALSE;
     AigcDiffusionConfig config;
     if (!aigc_diffusion_config_from_json(&config, config_json, error)) {
@@ -483,9 +486,9 @@ static gboolean check_data(Run *r, GError **error)
     g_autofree char *owned = NULL;
     if (r->emoji) {
         if (c->image_size != r->emoji_set->size)
-            fault = owned = g_strdup_printf("the emoji are %d×%d: image_size must be %d",
-                                            r->emoji_set->size, r->emoji_set->size,
-                                            r->emoji_set->size);
+            fault = owned =
+                g_strdup_printf("the emoji are %d×%d: image_size must be %d", r->emoji_set->size,
+                                r->emoji_set->size, r->emoji_set->size);
         else if (c->channels != 3)
             fault = "the emoji are in colour: channels must be 3";
         else if (c->text_len < 1)
@@ -533,8 +536,7 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
             g_prefix_error(error, "(make it with data/image/prepare-emoji.py) ");
             goto out;
         }
-        r.n_train = p->limit_train > 0 ? (int)MIN(p->limit_train, r.emoji_set->n)
-                                       : r.emoji_set->n;
+        r.n_train = p->limit_train > 0 ? (int)MIN(p->limit_train, r.emoji_set->n) : r.emoji_set->n;
         build_vocab(&r);
     } else {
         aigc_job_report_progress(job, 0, "reading Fashion-MNIST");
@@ -578,10 +580,15 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
     AigcRng noise_base = aigc_rng_fork(&r.rng, STREAM_NOISE);
     AigcRng dropout_base = aigc_rng_fork(&r.rng, STREAM_DROPOUT);
 
-    r.csv = aigc_train_csv_open(p->output, p->resume, "step,loss,grad_norm,lr,images_per_second,seconds");
+    r.csv = aigc_train_csv_open(p->output, p->resume,
+                                "step,loss,grad_norm,lr,images_per_second,seconds");
 
     AigcParams *params = aigc_diffusion_get_params(r.model);
     aigc_train_clock_start(&r.clock, r.clock.seconds_before, r.step);
+    static const AigcTrainHooks hooks = {
+        .save = save, .sample = write_samples, .sample_stage = "drawing a sample grid"};
+    const AigcTrainLoop loop =
+        aigc_train_loop(job, &hooks, &r, r.step, p->steps, p->checkpoint_every, p->sample_every);
     while (r.step < p->steps) {
         if (aigc_job_is_cancelled(job))
             break;
@@ -619,27 +626,14 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
             if (r.step % 50 == 0)
                 fflush(r.csv);
         }
-        g_autofree char *stage = g_strdup_printf("step %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT
-                                                 " · loss %.4f · %.1f img/s · %s left",
-                                                 r.step, p->steps, aigc_loss_window_mean(&r.losses), img_per_s, left);
-        aigc_job_report_progress(job, (double)r.step / p->steps, stage);
-        if (aigc_train_due(r.step, p->checkpoint_every, p->steps) && !save(&r, FALSE, error))
-            goto out;
-        if (aigc_train_due(r.step, p->sample_every, p->steps)) {
-            aigc_job_report_progress(job, (double)r.step / p->steps, "drawing a sample grid");
-            if (!write_samples(&r, error))
-                goto out;
-        }
-    }
-    gboolean finished = r.step >= p->steps && !aigc_job_is_cancelled(job);
-    if (finished) {
-        aigc_job_report_progress(job, 1.0, "drawing a sample grid");
-        if (!write_samples(&r, error))
+        g_autofree char *stage = g_strdup_printf(
+            "step %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT " · loss %.4f · %.1f img/s · %s left",
+            r.step, p->steps, aigc_loss_window_mean(&r.losses), img_per_s, left);
+        if (!aigc_train_loop_step_done(&loop, r.step, stage, error))
             goto out;
     }
-    /* Finished or stopped: either way the work so far is kept. */
-    aigc_job_report_progress(job, (double)r.step / p->steps, "saving");
-    if (!save(&r, finished, error))
+    gboolean finished;
+    if (!aigc_train_loop_end(&loop, r.step, p->output, &finished, error))
         goto out;
     AigcDiffusionTrainResult *result = g_new0(AigcDiffusionTrainResult, 1);
     result->steps_done = r.step;

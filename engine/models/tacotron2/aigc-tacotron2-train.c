@@ -98,7 +98,8 @@ gboolean aigc_tacotron2_train_params_set(AigcTacotron2TrainParams *p, const char
     };
     for (guint k = 0; k < G_N_ELEMENTS(floats); k++)
         if (!strcmp(key, floats[k].name))
-            return aigc_setting_parse_float(key, value, floats[k].lo, floats[k].hi, floats[k].dst, error);
+            return aigc_setting_parse_float(key, value, floats[k].lo, floats[k].hi, floats[k].dst,
+                                            error);
     if (!strcmp(key, "batch_size")) {
         if (!aigc_setting_parse_int(key, value, 1, 1024, &i, error))
             return FALSE;
@@ -217,6 +218,7 @@ typedef struct {
     double last_val, last_focus;
     FILE *csv;
     BatchBuf bb;
+    AigcCtx *ctx; /* (transfer none) the training graph's, for the last validation */
 } Run;
 
 static char *align_dir(const char *output)
@@ -339,8 +341,9 @@ static char *training_json(Run *r, gboolean final)
                            aigc_threads_get(), final ? "true" : "false");
 }
 
-static gboolean save(Run *r, gboolean final, GError **error)
+static gboolean save(gpointer run, gboolean final, GError **error)
 {
+    Run *r = run;
     AigcTacotron2TrainParams *p = r->p;
     g_autofree char *training = training_json(r, final);
     {
@@ -582,6 +585,17 @@ static void init_output_bias(Run *r)
         bias->data[k] = (float)(sum[k % M] / (double)MAX(n, 1));
 }
 
+/* The end of a finished run: the validation loss, when there is a validation set (a failure
+ * to measure it does not undo the run). */
+static gboolean conclude(gpointer run, GError **error)
+{
+    Run *r = run;
+    double val;
+    if (r->val && r->p->eval_every > 0 && validate(r, r->ctx, &val, NULL))
+        r->last_val = val;
+    return TRUE;
+}
+
 static gboolean train(AigcJob *job, gpointer data, GError **error)
 {
     AigcTacotron2TrainParams *p = data;
@@ -589,6 +603,7 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
         .p = p, .job = job, .t_start = g_get_monotonic_time(), .last_val = -1, .last_focus = -1};
     gboolean ok = FALSE, fresh = FALSE;
     g_autoptr(AigcCtx) ctx = aigc_ctx_new();
+    r.ctx = ctx;
     g_autofree char *ckpt = aigc_train_checkpoint_path(p->output);
     if (p->resume && g_file_test(ckpt, G_FILE_TEST_EXISTS)) {
         if (!resume(&r, ckpt, TRUE, error))
@@ -615,6 +630,10 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
     aigc_rng_init(&dropout_base, p->seed ^ G_GUINT64_CONSTANT(0xd209));
     double step_s = 0; /* running mean of seconds per step */
     int bad = 0;
+    static const AigcTrainHooks hooks = {
+        .save = save, .conclude = conclude, .conclude_stage = "measuring the validation loss"};
+    const AigcTrainLoop loop =
+        aigc_train_loop(job, &hooks, &r, r.step, p->steps, p->checkpoint_every, 0);
     while (r.step < p->steps) {
         if (aigc_job_is_cancelled(job))
             break;
@@ -658,7 +677,7 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
                 goto out;
             focus = r.last_focus;
         }
-        if (r.val && p->eval_every > 0 && r.step % p->eval_every == 0) {
+        if (r.val && aigc_train_due(r.step, p->eval_every, p->steps)) {
             if (!validate(&r, ctx, &val, error)) {
                 if (aigc_job_is_cancelled(job)) {
                     g_clear_error(error);
@@ -687,18 +706,11 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
             "stop %.3f, attn %.3f) · %.1f utt/s · %.1f s/step · %s left",
             r.step, p->steps, mean_loss(&r), mel_l, post_l, stop_l, guided_l, r.B / step_s, step_s,
             left);
-        aigc_job_report_progress(job, (double)r.step / p->steps, stage);
-        if (aigc_train_due(r.step, p->checkpoint_every, p->steps) && !save(&r, FALSE, error))
+        if (!aigc_train_loop_step_done(&loop, r.step, stage, error))
             goto out;
     }
-    if (r.step >= p->steps && r.val && p->eval_every > 0) {
-        aigc_job_report_progress(job, 1.0, "measuring the validation loss");
-        double val;
-        if (validate(&r, ctx, &val, NULL))
-            r.last_val = val;
-    }
-    /* Finished or stopped: either way the work so far is kept. */
-    if (!save(&r, r.step >= p->steps, error))
+    gboolean finished;
+    if (!aigc_train_loop_end(&loop, r.step, p->output, &finished, error))
         goto out;
     AigcTacotron2TrainResult *result = g_new0(AigcTacotron2TrainResult, 1);
     result->steps_done = r.step;
@@ -707,7 +719,7 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
     result->focus_rate = r.last_focus;
     result->seconds = elapsed(&r);
     aigc_job_set_result(job, result, g_free);
-    ok = r.step >= p->steps;
+    ok = finished;
 out:
     run_free(&r);
     return ok;

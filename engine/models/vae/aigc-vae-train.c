@@ -141,8 +141,9 @@ static void name_classes(AigcVae *model)
 
 /* A grid of sample_columns images per class (one row each, the same noise in each row, through
  * each class's prior). */
-static gboolean write_samples(Run *r, GError **error)
+static gboolean write_samples(gpointer run, GError **error)
 {
+    Run *r = run;
     AigcVaeTrainParams *p = r->p;
     const AigcVaeConfig *c = aigc_vae_get_config(r->model);
     const int K = MAX(c->n_classes, 1), cols = p->sample_columns, n = K * cols;
@@ -150,14 +151,14 @@ static gboolean write_samples(Run *r, GError **error)
     const gint64 P = (gint64)c->channels * S * S;
     g_autofree float *eps = g_new(float, (gsize)n * c->latent);
     g_autofree float *z = g_new(float, (gsize)n * c->latent);
-    g_autofree float *mix = g_new0(float, (gsize)n * MAX(c->n_classes, 1));
+    g_autofree float *mix = g_new0(float, (gsize)n *MAX(c->n_classes, 1));
     for (int i = 0; i < n; i++) {
         aigc_vae_noise(r->model, p->seed, i % cols, eps + (gsize)i * c->latent);
         if (c->n_classes > 0)
             mix[(gsize)i * c->n_classes + i / cols] = 1.0f;
     }
     aigc_vae_prior_latents(r->model, eps, c->n_classes > 0 ? mix : NULL, n, z);
-    g_autofree float *x = g_new(float, n * P);
+    g_autofree float *x = g_new(float, n *P);
     if (!aigc_vae_decode_images(r->model, z, mix, n, x, NULL, error))
         return FALSE;
     AigcImage **images = g_new0(AigcImage *, n);
@@ -185,8 +186,9 @@ static gboolean write_samples(Run *r, GError **error)
     return ok;
 }
 
-static gboolean save(Run *r, gboolean final, GError **error)
+static gboolean save(gpointer run, gboolean final, GError **error)
 {
+    Run *r = run;
     AigcVaeTrainParams *p = r->p;
     AigcParams *params = aigc_vae_get_params(r->model);
     g_autofree char *config = aigc_vae_config_to_json(aigc_vae_get_config(r->model));
@@ -220,8 +222,7 @@ static gboolean save(Run *r, gboolean final, GError **error)
         aigc_fashion_batches_get_n(r->data), r->step, p->batch_size, lr, beta,
         p->flip ? "true" : "false", p->seed, elapsed(r), aigc_threads_get(),
         aigc_loss_window_mean(&r->losses), aigc_loss_window_mean(&r->recons),
-        aigc_loss_window_mean(&r->kls),
-        final ? "true" : "false");
+        aigc_loss_window_mean(&r->kls), final ? "true" : "false");
     aigc_safetensors_writer_set_metadata(w, "training", training);
     if (p->command_line)
         aigc_safetensors_writer_set_metadata(w, "command", p->command_line);
@@ -321,6 +322,10 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
 
     AigcParams *params = aigc_vae_get_params(r.model);
     aigc_train_clock_start(&r.clock, r.clock.seconds_before, r.step);
+    static const AigcTrainHooks hooks = {
+        .save = save, .sample = write_samples, .sample_stage = "drawing a sample grid"};
+    const AigcTrainLoop loop =
+        aigc_train_loop(job, &hooks, &r, r.step, p->steps, p->checkpoint_every, p->sample_every);
     while (r.step < p->steps) {
         if (aigc_job_is_cancelled(job))
             break;
@@ -332,8 +337,8 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
                                : p->beta;
         AigcVaeLossTerms terms;
         aigc_params_zero_grad(params);
-        AigcTensor *loss = aigc_vae_loss(ctx, r.model, images, conditional ? labels : NULL, B,
-                                         beta, &noise, &terms);
+        AigcTensor *loss = aigc_vae_loss(ctx, r.model, images, conditional ? labels : NULL, B, beta,
+                                         &noise, &terms);
         if (!isfinite(loss->data[0])) {
             g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_NUMERIC,
                         "the loss became %g at step %" G_GINT64_FORMAT, loss->data[0], r.step);
@@ -362,30 +367,16 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
             if (r.step % 50 == 0)
                 fflush(r.csv);
         }
-        g_autofree char *stage =
-            g_strdup_printf("step %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT
-                            " · loss %.2f (recon %.2f, KL %.2f) · %.1f img/s · %s left",
-                            r.step, p->steps, aigc_loss_window_mean(&r.losses),
-                            aigc_loss_window_mean(&r.recons), aigc_loss_window_mean(&r.kls),
-                            img_per_s, left);
-        aigc_job_report_progress(job, (double)r.step / p->steps, stage);
-        if (aigc_train_due(r.step, p->checkpoint_every, p->steps) && !save(&r, FALSE, error))
-            goto out;
-        if (aigc_train_due(r.step, p->sample_every, p->steps)) {
-            aigc_job_report_progress(job, (double)r.step / p->steps, "drawing a sample grid");
-            if (!write_samples(&r, error))
-                goto out;
-        }
-    }
-    gboolean finished = r.step >= p->steps && !aigc_job_is_cancelled(job);
-    if (finished) {
-        aigc_job_report_progress(job, 1.0, "drawing a sample grid");
-        if (!write_samples(&r, error))
+        g_autofree char *stage = g_strdup_printf(
+            "step %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT
+            " · loss %.2f (recon %.2f, KL %.2f) · %.1f img/s · %s left",
+            r.step, p->steps, aigc_loss_window_mean(&r.losses), aigc_loss_window_mean(&r.recons),
+            aigc_loss_window_mean(&r.kls), img_per_s, left);
+        if (!aigc_train_loop_step_done(&loop, r.step, stage, error))
             goto out;
     }
-    /* Finished or stopped: either way the work so far is kept. */
-    aigc_job_report_progress(job, (double)r.step / p->steps, "saving");
-    if (!save(&r, finished, error))
+    gboolean finished;
+    if (!aigc_train_loop_end(&loop, r.step, p->output, &finished, error))
         goto out;
     AigcVaeTrainResult *result = g_new0(AigcVaeTrainResult, 1);
     result->steps_done = r.step;

@@ -118,7 +118,8 @@ gboolean aigc_vocoder_train_params_set(AigcVocoderTrainParams *p, const char *ke
     };
     for (guint k = 0; k < G_N_ELEMENTS(floats); k++)
         if (!strcmp(key, floats[k].name))
-            return aigc_setting_parse_float(key, value, floats[k].lo, floats[k].hi, floats[k].f, error);
+            return aigc_setting_parse_float(key, value, floats[k].lo, floats[k].hi, floats[k].f,
+                                            error);
     struct {
         const char *name;
         gint64 *v;
@@ -131,8 +132,9 @@ gboolean aigc_vocoder_train_params_set(AigcVocoderTrainParams *p, const char *ke
     };
     for (guint k = 0; k < G_N_ELEMENTS(longs); k++)
         if (!strcmp(key, longs[k].name))
-            return aigc_setting_parse_int(key, value, !strcmp(key, "steps") || !strcmp(key, "checkpoint_every"),
-                             big, longs[k].v, error);
+            return aigc_setting_parse_int(key, value,
+                                          !strcmp(key, "steps") || !strcmp(key, "checkpoint_every"),
+                                          big, longs[k].v, error);
     if (!strcmp(key, "batch_size")) {
         if (!aigc_setting_parse_int(key, value, 1, 1024, &i, error))
             return FALSE;
@@ -240,8 +242,9 @@ static void create_networks(Run *r)
     }
 }
 
-static gboolean save(Run *r, gboolean final, GError **error)
+static gboolean save(gpointer run, gboolean final, GError **error)
 {
+    Run *r = run;
     AigcVocoderTrainParams *p = r->p;
     g_autofree char *config = config_json(r);
     g_autofree char *features = aigc_speech_features_to_json(&p->features);
@@ -375,8 +378,9 @@ static gboolean resume_from_model(Run *r, const char *path, GError **error)
 
 /* Renders the first test utterance (or the first training one) with the current weights and
  * writes it as SAMPLES_DIR/step-NNNNNNN.wav. */
-static gboolean write_sample(Run *r, GError **error)
+static gboolean write_sample(gpointer run, GError **error)
 {
+    Run *r = run;
     AigcVocoderCorpus *c = r->test ? r->test : r->train;
     gint64 F;
     const float *mel = aigc_vocoder_corpus_get_mel(c, 0, &F);
@@ -645,6 +649,10 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
     const gint64 t0 = g_get_monotonic_time();
     gint64 t_window = t0, steps_window = 0;
     double seg_per_s = 0;
+    static const AigcTrainHooks hooks = {
+        .save = save, .sample = write_sample, .sample_stage = "rendering a sample"};
+    const AigcTrainLoop loop =
+        aigc_train_loop(job, &hooks, &r, step0, p->steps, p->checkpoint_every, p->sample_every);
     while (r.step < p->steps) {
         if (aigc_job_is_cancelled(job))
             break;
@@ -693,19 +701,11 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
                 : g_strdup_printf("step %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT
                                   " · loss %.3f nats · %.1f seg/s · %s left",
                                   r.step, p->steps, r.loss, seg_per_s, left);
-        aigc_job_report_progress(job, (double)r.step / p->steps, stage);
-        if (aigc_train_due(r.step, p->sample_every, p->steps) &&
-            !write_sample(&r, error))
-            goto out;
-        if (aigc_train_due(r.step, p->checkpoint_every, p->steps) && !save(&r, FALSE, error))
+        if (!aigc_train_loop_step_done(&loop, r.step, stage, error))
             goto out;
     }
-    /* Finished or stopped: either way the work so far is kept. */
-    if (r.step > step0 || !g_file_test(p->output, G_FILE_TEST_EXISTS)) {
-        if (!save(&r, r.step >= p->steps, error))
-            goto out;
-    }
-    if (r.step >= p->steps && !aigc_job_is_cancelled(job) && !write_sample(&r, error))
+    gboolean finished;
+    if (!aigc_train_loop_end(&loop, r.step, p->output, &finished, error))
         goto out;
     AigcVocoderTrainResult *result = g_new0(AigcVocoderTrainResult, 1);
     result->steps_done = r.step;
@@ -716,7 +716,7 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
         r.step > step0 ? (g_get_monotonic_time() - t0) / 1e6 / (double)(r.step - step0) : 0;
     result->last_sample = g_strdup(r.last_sample);
     aigc_job_set_result(job, result, (GDestroyNotify)aigc_vocoder_train_result_free);
-    ok = r.step >= p->steps;
+    ok = finished;
 out:
     if (!ok && error && *error && (*error)->code == AIGC_ENGINE_ERROR_CANCELLED)
         g_clear_error(error);
