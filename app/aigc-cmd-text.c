@@ -94,6 +94,7 @@ int aigc_cmd_text(int argc, char **argv)
     status = aigc_cli_run_job_full(job, print_piece, NULL, TRUE);
     AigcTextGenResult *r = aigc_job_get_result(job);
     printf("\n");
+    fflush(stdout); /* the text ends before the summary on stderr, even through a pipe */
     if (r && !quiet) {
         if (r->prompt_truncated)
             fprintf(stderr, "aigc: the prompt was longer than the model's context; its last %d "
