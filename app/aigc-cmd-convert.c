@@ -55,10 +55,20 @@ static gboolean run_convert(AigcJob *job, gpointer data, GError **error)
         if (aigc_job_is_cancelled(job))
             return FALSE;
         const AigcSafetensorsTensor *t = aigc_safetensors_get_tensor(st, i);
+        /* A quantized tensor's scales go with it: written again when q8 is asked for. */
+        g_autofree char *scale_name = g_strconcat(t->name, AIGC_Q8_SCALE_SUFFIX, NULL);
+        gboolean quantized = t->dtype == AIGC_DTYPE_I8 && aigc_safetensors_find(st, scale_name);
+        if (g_str_has_suffix(t->name, AIGC_Q8_SCALE_SUFFIX)) {
+            g_autofree char *owner =
+                g_strndup(t->name, strlen(t->name) - strlen(AIGC_Q8_SCALE_SUFFIX));
+            const AigcSafetensorsTensor *o = aigc_safetensors_find(st, owner);
+            if (o && o->dtype == AIGC_DTYPE_I8)
+                continue;
+        }
         gboolean is_float = t->dtype == AIGC_DTYPE_F32 || t->dtype == AIGC_DTYPE_F16 ||
-                            t->dtype == AIGC_DTYPE_BF16;
+                            t->dtype == AIGC_DTYPE_BF16 || quantized;
         gboolean ok;
-        if (!is_float || t->dtype == p->dtype) {
+        if (!is_float || (t->dtype == p->dtype && !quantized)) {
             ok = aigc_safetensors_writer_add(writer, t->name, t->dtype, t->n_dims, t->shape,
                                              t->data, error);
         } else {
@@ -92,7 +102,8 @@ int aigc_cmd_convert(int argc, char **argv)
     g_autofree char *dtype_name = NULL;
     GOptionEntry entries[] = {
         {"output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write to OUT", "OUT"},
-        {"dtype", 0, 0, G_OPTION_ARG_STRING, &dtype_name, "f32, f16 (default) or bf16", "TYPE"},
+        {"dtype", 0, 0, G_OPTION_ARG_STRING, &dtype_name,
+         "f32, f16 (default), bf16, or q8 (8-bit integers with a scale per row)", "TYPE"},
         {NULL},
     };
     g_autoptr(GOptionContext) context = g_option_context_new("INPUT -o OUT");
@@ -111,9 +122,12 @@ int aigc_cmd_convert(int argc, char **argv)
     AigcDtype dtype = AIGC_DTYPE_F16;
     if (dtype_name) {
         g_autofree char *upper = g_ascii_strup(dtype_name, -1);
-        if (!aigc_dtype_from_name(upper, &dtype) ||
-            (dtype != AIGC_DTYPE_F32 && dtype != AIGC_DTYPE_F16 && dtype != AIGC_DTYPE_BF16))
-            return aigc_cli_usage_error("convert", "--dtype must be f32, f16 or bf16, not “%s”",
+        if (!strcmp(upper, "Q8"))
+            dtype = AIGC_DTYPE_I8;
+        else if (!aigc_dtype_from_name(upper, &dtype) ||
+                 (dtype != AIGC_DTYPE_F32 && dtype != AIGC_DTYPE_F16 && dtype != AIGC_DTYPE_BF16))
+            return aigc_cli_usage_error("convert",
+                                        "--dtype must be f32, f16, bf16 or q8, not “%s”",
                                         dtype_name);
     }
 

@@ -18,6 +18,7 @@
 #include "io/aigc-strict-json.h"
 #include "tensor/aigc-half.h"
 
+#include <math.h>
 #include <string.h>
 
 static const struct {
@@ -26,6 +27,7 @@ static const struct {
 } dtype_info[AIGC_N_DTYPES] = {
     [AIGC_DTYPE_F32] = {"F32", 4}, [AIGC_DTYPE_F16] = {"F16", 2}, [AIGC_DTYPE_BF16] = {"BF16", 2},
     [AIGC_DTYPE_I32] = {"I32", 4}, [AIGC_DTYPE_I64] = {"I64", 8}, [AIGC_DTYPE_U8] = {"U8", 1},
+    [AIGC_DTYPE_I8] = {"I8", 1},
 };
 
 const char *aigc_dtype_name(AigcDtype dtype)
@@ -448,6 +450,34 @@ gsize aigc_safetensors_get_header_size(AigcSafetensors *st)
     return st->header_size;
 }
 
+/* An I8 tensor with its row scales (AIGC_Q8_SCALE_SUFFIX) into F32. */
+static gboolean read_q8(AigcSafetensors *st, const AigcSafetensorsTensor *t, float *dest,
+                        GError **error)
+{
+    g_autofree char *scale_name = g_strconcat(t->name, AIGC_Q8_SCALE_SUFFIX, NULL);
+    const AigcSafetensorsTensor *s = aigc_safetensors_find(st, scale_name);
+    gint64 rows = t->n_dims >= 1 ? t->shape[0] : 0;
+    if (!s || s->dtype != AIGC_DTYPE_F32 || s->n_dims != 1 || rows < 1 ||
+        s->n_elements != rows) {
+        g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_FORMAT,
+                    "%s: tensor “%s” holds I8 without its row scales “%s”", st->label, t->name,
+                    scale_name);
+        return FALSE;
+    }
+    const gint64 row = t->n_elements / rows;
+    const gint8 *q = (const gint8 *)t->data;
+    for (gint64 r = 0; r < rows; r++) {
+        guint32 bits;
+        memcpy(&bits, s->data + 4 * r, 4);
+        bits = GUINT32_FROM_LE(bits);
+        float scale;
+        memcpy(&scale, &bits, 4);
+        for (gint64 i = 0; i < row; i++)
+            dest[r * row + i] = (float)q[r * row + i] * scale;
+    }
+    return TRUE;
+}
+
 gboolean aigc_safetensors_read_f32(AigcSafetensors *st, const AigcSafetensorsTensor *t,
                                    float *dest, gint64 n_dest, GError **error)
 {
@@ -470,6 +500,8 @@ gboolean aigc_safetensors_read_f32(AigcSafetensors *st, const AigcSafetensorsTen
             dest[i] = t->dtype == AIGC_DTYPE_F16 ? aigc_f16_to_f32(h) : aigc_bf16_to_f32(h);
         }
         return TRUE;
+    case AIGC_DTYPE_I8:
+        return read_q8(st, t, dest, error);
     default:
         g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_FORMAT,
                     "%s: tensor “%s” holds %s, not floating-point numbers", st->label, t->name,
@@ -489,6 +521,7 @@ typedef struct {
     gsize n_bytes;
     gint64 n_elements;
     const void *data;
+    gpointer owned; /* (nullable) data the writer made (quantized tensors) */
 } WriterEntry;
 
 struct _AigcSafetensorsWriter {
@@ -510,8 +543,10 @@ void aigc_safetensors_writer_free(AigcSafetensorsWriter *w)
 {
     if (!w)
         return;
-    for (guint i = 0; i < w->entries->len; i++)
+    for (guint i = 0; i < w->entries->len; i++) {
         g_free(g_array_index(w->entries, WriterEntry, i).name);
+        g_free(g_array_index(w->entries, WriterEntry, i).owned);
+    }
     g_array_free(w->entries, TRUE);
     g_hash_table_destroy(w->names);
     g_hash_table_destroy(w->metadata);
@@ -562,13 +597,55 @@ gboolean aigc_safetensors_writer_add(AigcSafetensorsWriter *w, const char *name,
     return writer_add(w, name, dtype, FALSE, n_dims, shape, data, error);
 }
 
+/* Quantizes now: I8 values and F32 row scales, both owned by the writer. */
+static gboolean writer_add_q8(AigcSafetensorsWriter *w, const char *name, int n_dims,
+                              const gint64 *shape, const float *data, GError **error)
+{
+    gint64 n = 1;
+    for (int i = 0; i < n_dims; i++)
+        n *= shape[i];
+    const gint64 rows = n_dims >= 2 ? shape[0] : 0;
+    const gint64 row = rows > 0 ? n / rows : 0;
+    if (rows < 1 || row < AIGC_Q8_MIN_ROW)
+        return writer_add(w, name, AIGC_DTYPE_F16, TRUE, n_dims, shape, data, error);
+    g_autofree char *scale_name = g_strconcat(name, AIGC_Q8_SCALE_SUFFIX, NULL);
+    gint8 *q = g_new(gint8, n);
+    guint32 *scales = g_new(guint32, rows); /* little-endian F32 */
+    for (gint64 r = 0; r < rows; r++) {
+        const float *x = data + r * row;
+        float amax = 0;
+        for (gint64 i = 0; i < row; i++)
+            amax = MAX(amax, fabsf(x[i]));
+        float scale = amax / 127.0f, inv = amax > 0 ? 127.0f / amax : 0;
+        for (gint64 i = 0; i < row; i++)
+            q[r * row + i] = (gint8)lrintf(CLAMP(x[i] * inv, -127.0f, 127.0f));
+        guint32 bits;
+        memcpy(&bits, &scale, 4);
+        scales[r] = GUINT32_TO_LE(bits);
+    }
+    if (!writer_add(w, name, AIGC_DTYPE_I8, FALSE, n_dims, shape, q, error)) {
+        g_free(q);
+        g_free(scales);
+        return FALSE;
+    }
+    g_array_index(w->entries, WriterEntry, w->entries->len - 1).owned = q;
+    if (!writer_add(w, scale_name, AIGC_DTYPE_F32, FALSE, 1, &rows, scales, error)) {
+        g_free(scales);
+        return FALSE;
+    }
+    g_array_index(w->entries, WriterEntry, w->entries->len - 1).owned = scales;
+    return TRUE;
+}
+
 gboolean aigc_safetensors_writer_add_f32(AigcSafetensorsWriter *w, const char *name,
                                          AigcDtype store_as, int n_dims, const gint64 *shape,
                                          const float *data, GError **error)
 {
     g_return_val_if_fail(store_as == AIGC_DTYPE_F32 || store_as == AIGC_DTYPE_F16 ||
-                             store_as == AIGC_DTYPE_BF16,
+                             store_as == AIGC_DTYPE_BF16 || store_as == AIGC_DTYPE_I8,
                          FALSE);
+    if (store_as == AIGC_DTYPE_I8)
+        return writer_add_q8(w, name, n_dims, shape, data, error);
     return writer_add(w, name, store_as, store_as != AIGC_DTYPE_F32, n_dims, shape, data, error);
 }
 

@@ -21,10 +21,17 @@ typedef enum {
     AIGC_DTYPE_I32,
     AIGC_DTYPE_I64,
     AIGC_DTYPE_U8,
+    AIGC_DTYPE_I8, /* float tensors quantized per row, see AIGC_Q8_SCALE_SUFFIX */
     AIGC_N_DTYPES
 } AigcDtype;
 
 #define AIGC_SAFETENSORS_MAX_DIMS 8
+
+/* Quantized storage (DESIGN §3.3): a float tensor NAME of shape [R, …] stored as I8 comes with
+ * an F32 tensor NAME.q8_scale of shape [R]; element i of row r is q[i] · scale[r], the scale
+ * being the row's largest magnitude ÷ 127. Readers that know nothing of it see an I8 tensor and
+ * its F32 scales, both ordinary safetensors. */
+#define AIGC_Q8_SCALE_SUFFIX ".q8_scale"
 #define AIGC_SAFETENSORS_MAX_HEADER (100u * 1000u * 1000u) /* 100 MB */
 
 const char *aigc_dtype_name(AigcDtype dtype);
@@ -66,7 +73,8 @@ const char *const *aigc_safetensors_get_metadata_keys(AigcSafetensors *st);
 const char *aigc_safetensors_get_metadata(AigcSafetensors *st, const char *key);
 gsize aigc_safetensors_get_header_size(AigcSafetensors *st);
 
-/* Copies a float tensor (F32, F16 or BF16) into dest as F32; n_dest must equal n_elements. */
+/* Copies a float tensor (F32, F16, BF16, or I8 with its row scales) into dest as F32; n_dest
+ * must equal n_elements. */
 gboolean aigc_safetensors_read_f32(AigcSafetensors *st, const AigcSafetensorsTensor *tensor,
                                    float *dest, gint64 n_dest, GError **error);
 
@@ -87,10 +95,14 @@ void aigc_safetensors_writer_set_metadata(AigcSafetensorsWriter *writer, const c
 gboolean aigc_safetensors_writer_add(AigcSafetensorsWriter *writer, const char *name,
                                      AigcDtype dtype, int n_dims, const gint64 *shape,
                                      const void *data, GError **error);
-/* Adds float data to be stored as `store_as` (F32, F16 or BF16; converted while writing). */
+/* Adds float data to be stored as `store_as` (F32, F16 or BF16; converted while writing). I8
+ * quantizes now, adding NAME.q8_scale; a tensor of fewer than 2 dimensions or rows shorter
+ * than AIGC_Q8_MIN_ROW (biases, norms: a scale per few numbers saves nothing) is stored as F16
+ * instead. */
 gboolean aigc_safetensors_writer_add_f32(AigcSafetensorsWriter *writer, const char *name,
                                          AigcDtype store_as, int n_dims, const gint64 *shape,
                                          const float *data, GError **error);
+#define AIGC_Q8_MIN_ROW 16
 /* Writes atomically. Stopping through `progress` fails with AIGC_ENGINE_ERROR_CANCELLED. */
 gboolean aigc_safetensors_writer_write(AigcSafetensorsWriter *writer, const char *path,
                                        AigcWriteProgressFunc progress, gpointer user_data,

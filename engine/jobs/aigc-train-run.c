@@ -31,10 +31,14 @@ gboolean aigc_train_parse_dtype(const char *value, AigcDtype *out, GError **erro
 {
     g_autofree char *up = g_ascii_strup(value, -1);
     AigcDtype d;
+    if (!strcmp(up, "Q8")) {
+        *out = AIGC_DTYPE_I8;
+        return TRUE;
+    }
     if (!aigc_dtype_from_name(up, &d) ||
         (d != AIGC_DTYPE_F32 && d != AIGC_DTYPE_F16 && d != AIGC_DTYPE_BF16)) {
         g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID,
-                    "dtype must be f32, f16 or bf16, not “%s”", value);
+                    "dtype must be f32, f16, bf16 or q8, not “%s”", value);
         return FALSE;
     }
     *out = d;

@@ -134,15 +134,7 @@ gboolean aigc_text_train_params_set(AigcTextTrainParams *p, const char *key, con
         g_free(p->tokenizer);
         p->tokenizer = g_strdup(value);
     } else if (!strcmp(key, "dtype")) {
-        g_autofree char *up = g_ascii_strup(value, -1);
-        AigcDtype d;
-        if (!aigc_dtype_from_name(up, &d) ||
-            (d != AIGC_DTYPE_F32 && d != AIGC_DTYPE_F16 && d != AIGC_DTYPE_BF16)) {
-            g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID,
-                        "dtype must be f32, f16 or bf16, not “%s”", value);
-            return FALSE;
-        }
-        p->save_dtype = d;
+        return aigc_train_parse_dtype(value, &p->save_dtype, error);
     } else if (is_rnnlm(p->family)) {
         if (!strcmp(key, "cell")) {
             /* The cell is the family; a different one here would write a file that lies. */

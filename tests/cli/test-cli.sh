@@ -113,6 +113,14 @@ grep -qE '^test_accuracy: [0-9]\.[0-9]{4}$' "$tmp/out" && pass || fail "train im
 expect_rc 0 "eval image classifier" "$aigc" eval image --model "$tmp/clf.safetensors" --n 100
 tail -n 1 "$tmp/out" | grep -qE '^test_accuracy: [0-9]\.[0-9]{4}$' && pass || fail "eval image's last line is test_accuracy"
 grep -q '^test_images: 100$' "$tmp/out" && pass || fail "eval image --n 100 judges 100 images"
+# q8: 8-bit weights with a scale per row load and run like any other precision.
+expect_rc 0 "convert q8" "$aigc" convert "$tmp/clf.safetensors" -o "$tmp/clf-q8.safetensors" --dtype q8
+"$aigc" inspect "$tmp/clf-q8.safetensors" | grep -qE 'fc1\.weight +I8' && pass || fail "converted to I8"
+"$aigc" inspect "$tmp/clf-q8.safetensors" | grep -qE 'fc1\.weight\.q8_scale +F32 +\[8\]' && pass || fail "q8 row scales"
+expect_rc 0 "eval image q8 model" "$aigc" eval image --model "$tmp/clf-q8.safetensors" --n 100
+tail -n 1 "$tmp/out" | grep -qE '^test_accuracy: [0-9]\.[0-9]{4}$' && pass || fail "a q8 model evaluates"
+expect_rc 0 "convert q8 to f32" "$aigc" convert "$tmp/clf-q8.safetensors" -o "$tmp/clf-f.safetensors" --dtype f32
+"$aigc" inspect "$tmp/clf-f.safetensors" | grep -q "q8_scale" && fail "scales left after converting back" || pass
 expect_rc 1 "eval image unknown model" "$aigc" eval image --model no-such-model
 grep -q "no-such-model" "$tmp/err" && pass || fail "eval image names the unknown model"
 expect_rc 1 "eval image text model" "$aigc" eval image --model "$tmp/ng.safetensors"

@@ -113,15 +113,7 @@ gboolean aigc_tacotron2_train_params_set(AigcTacotron2TrainParams *p, const char
             return FALSE;
         p->seed = (guint64)i;
     } else if (!strcmp(key, "dtype")) {
-        g_autofree char *up = g_ascii_strup(value, -1);
-        AigcDtype d;
-        if (!aigc_dtype_from_name(up, &d) ||
-            (d != AIGC_DTYPE_F32 && d != AIGC_DTYPE_F16 && d != AIGC_DTYPE_BF16)) {
-            g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID,
-                        "dtype must be f32, f16 or bf16, not “%s”", value);
-            return FALSE;
-        }
-        p->save_dtype = d;
+        return aigc_train_parse_dtype(value, &p->save_dtype, error);
     } else if (!strcmp(key, "n_symbols") || !strcmp(key, "n_mels")) {
         g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID,
                     "%s comes from the %s, it cannot be set", key,

@@ -192,6 +192,60 @@ static void test_malformed(gconstpointer data)
     g_unlink(path);
 }
 
+/* q8: I8 rows with F32 scales, each value within half a step (row max ÷ 254) of the original;
+ * 1-D tensors and short rows fall back to F16; an I8 tensor without scales is refused. */
+static void test_q8(void)
+{
+    g_autofree char *path = g_build_filename(tmp_dir, "q8.safetensors", NULL);
+    enum { R = 3, C = 40 };
+    float w[R * C], bias[4] = {0.1f, -0.2f, 0.3f, 0.4f}, narrow[2 * 8];
+    for (int i = 0; i < R * C; i++)
+        w[i] = (i / C == 1) ? 0.0f : sinf(0.37f * i) * (1.0f + (float)(i / C) * 9.0f);
+    for (int i = 0; i < 16; i++)
+        narrow[i] = 0.01f * i;
+    gint64 shape_w[2] = {R, C}, shape_b[1] = {4}, shape_n[2] = {2, 8};
+    g_autoptr(AigcSafetensorsWriter) wr = aigc_safetensors_writer_new();
+    g_assert_true(aigc_safetensors_writer_add_f32(wr, "w", AIGC_DTYPE_I8, 2, shape_w, w, NULL));
+    g_assert_true(aigc_safetensors_writer_add_f32(wr, "b", AIGC_DTYPE_I8, 1, shape_b, bias, NULL));
+    g_assert_true(
+        aigc_safetensors_writer_add_f32(wr, "n", AIGC_DTYPE_I8, 2, shape_n, narrow, NULL));
+    g_assert_true(aigc_safetensors_writer_write(wr, path, NULL, NULL, NULL));
+
+    GError *error = NULL;
+    g_autoptr(AigcSafetensors) st = aigc_safetensors_open(path, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(aigc_safetensors_get_n_tensors(st), ==, 4); /* w, w.q8_scale, b, n */
+    const AigcSafetensorsTensor *t = aigc_safetensors_find(st, "w");
+    g_assert_cmpint(t->dtype, ==, AIGC_DTYPE_I8);
+    g_assert_cmpuint(t->n_bytes, ==, R * C);
+    g_assert_nonnull(aigc_safetensors_find(st, "w" AIGC_Q8_SCALE_SUFFIX));
+    float out[R * C];
+    g_assert_true(aigc_safetensors_read_f32(st, t, out, R * C, &error));
+    for (int r = 0; r < R; r++) {
+        float amax = 0;
+        for (int i = 0; i < C; i++)
+            amax = MAX(amax, fabsf(w[r * C + i]));
+        for (int i = 0; i < C; i++)
+            g_assert_cmpfloat(fabsf(out[r * C + i] - w[r * C + i]), <=, amax / 254.0f * 1.0001f);
+    }
+    g_assert_cmpfloat(out[C + 5], ==, 0.0f); /* an all-zero row stays zero */
+    g_assert_cmpint(aigc_safetensors_find(st, "b")->dtype, ==, AIGC_DTYPE_F16);
+    g_assert_cmpint(aigc_safetensors_find(st, "n")->dtype, ==, AIGC_DTYPE_F16);
+
+    /* The same I8 bytes without their scales. */
+    g_autofree char *bare = g_build_filename(tmp_dir, "q8-bare.safetensors", NULL);
+    g_autoptr(AigcSafetensorsWriter) wb = aigc_safetensors_writer_new();
+    g_assert_true(aigc_safetensors_writer_add(wb, "w", AIGC_DTYPE_I8, 2, shape_w, t->data, NULL));
+    g_assert_true(aigc_safetensors_writer_write(wb, bare, NULL, NULL, NULL));
+    g_autoptr(AigcSafetensors) sb = aigc_safetensors_open(bare, &error);
+    g_assert_no_error(error);
+    g_assert_false(
+        aigc_safetensors_read_f32(sb, aigc_safetensors_find(sb, "w"), out, R * C, &error));
+    g_assert_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_FORMAT);
+    g_assert_nonnull(strstr(error->message, "row scales"));
+    g_clear_error(&error);
+}
+
 static void test_roundtrip(void)
 {
     g_autofree char *path = g_build_filename(tmp_dir, "rt.safetensors", NULL);
@@ -364,6 +418,7 @@ int main(int argc, char **argv)
     }
     g_test_add_func("/engine/io/safetensors/pickle-like-length", test_pickle_like_length);
     g_test_add_func("/engine/io/safetensors/roundtrip", test_roundtrip);
+    g_test_add_func("/engine/io/safetensors/q8", test_q8);
     g_test_add_func("/engine/io/safetensors/write-cancel", test_write_cancel_leaves_nothing);
     g_test_add_func("/engine/io/safetensors/write-missing-folder", test_write_to_missing_folder);
     g_test_add_func("/engine/io/safetensors/missing-file", test_missing_file);
