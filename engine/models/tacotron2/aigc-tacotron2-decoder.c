@@ -8,6 +8,12 @@
  * reads), S = 2 in inference (the two slots alternate). A step's [B, X] matrix therefore has a
  * row stride of S·X, which the BLAS calls take as their leading dimension.
  */
+#if defined(__GNUC__) && !defined(__clang__)
+/* See aigc-elementwise.c: the loops here are written to vectorise, -O2 alone would not. */
+#pragma GCC optimize("tree-vectorize", "vect-cost-model=dynamic", "no-trapping-math",              \
+                     "fp-contract=fast")
+#endif
+
 #include "aigc-tacotron2-decoder.h"
 
 #include "nn/aigc-elementwise.h"
@@ -155,57 +161,83 @@ typedef struct {
     int ldg, ldh, H;
 } LstmJob;
 
+/* One row; `has_prev` is a constant at each call, so the loop is specialised without the branch
+ * that would keep it from vectorising. */
+AIGC_KERNEL_BODY void lstm_fwd_row(float *restrict gb, float *restrict cb, float *restrict hb,
+                                   const float *restrict cp, int H, gboolean has_prev)
+{
+    for (int k = 0; k < H; k++) {
+        float i = t2_sigmoidf(gb[k]), f = t2_sigmoidf(gb[H + k]);
+        float gg = t2_tanhf(gb[2 * H + k]), o = t2_sigmoidf(gb[3 * H + k]);
+        gb[k] = i;
+        gb[H + k] = f;
+        gb[2 * H + k] = gg;
+        gb[3 * H + k] = o;
+        float cn = has_prev ? i * gg + f * cp[k] : i * gg;
+        cb[k] = cn;
+        hb[k] = o * t2_tanhf(cn);
+    }
+}
+
 AIGC_KERNEL_BODY void lstm_fwd_rows_body(gint64 b0, gint64 b1, gpointer data)
 {
     const LstmJob *j = data;
     const int H = j->H;
     for (gint64 b = b0; b < b1; b++) {
-        float *restrict gb = j->g + b * j->ldg;
-        float *restrict cb = j->c + b * j->ldh, *restrict hb = j->h + b * j->ldh;
-        const float *cp = j->c_prev ? j->c_prev + b * j->ldh : NULL;
-        const float *mb = j->mask ? j->mask + b * j->ldh : NULL;
-        for (int k = 0; k < H; k++) {
-            float i = t2_sigmoidf(gb[k]), f = t2_sigmoidf(gb[H + k]);
-            float gg = t2_tanhf(gb[2 * H + k]), o = t2_sigmoidf(gb[3 * H + k]);
-            gb[k] = i;
-            gb[H + k] = f;
-            gb[2 * H + k] = gg;
-            gb[3 * H + k] = o;
-            float cn = i * gg + (cp ? f * cp[k] : 0.0f);
-            cb[k] = cn;
-            hb[k] = o * t2_tanhf(cn);
-        }
-        if (mb)
+        float *gb = j->g + b * j->ldg;
+        float *cb = j->c + b * j->ldh, *hb = j->h + b * j->ldh;
+        if (j->c_prev)
+            lstm_fwd_row(gb, cb, hb, j->c_prev + b * j->ldh, H, TRUE);
+        else
+            lstm_fwd_row(gb, cb, hb, NULL, H, FALSE);
+        if (j->mask) {
+            const float *restrict mb = j->mask + b * j->ldh;
             for (int k = 0; k < H; k++)
                 hb[k] *= mb[k];
+        }
     }
 }
 AIGC_ROWS_DISPATCH(lstm_fwd_rows)
+
+/* One row, specialised like lstm_fwd_row on whether there is a previous cell and a mask. */
+AIGC_KERNEL_BODY void lstm_bwd_row(float *restrict dgb, float *restrict dcb, const float *gb,
+                                   const float *cb, const float *cp, const float *mb,
+                                   const float *dhb, int H, gboolean has_prev, gboolean has_mask)
+{
+    for (int k = 0; k < H; k++) {
+        float i = gb[k], f = gb[H + k], gg = gb[2 * H + k], o = gb[3 * H + k];
+        float dhv = has_mask ? dhb[k] * mb[k] : dhb[k];
+        float tc = t2_tanhf(cb[k]);
+        float dcc = dcb[k] + dhv * o * (1.0f - tc * tc);
+        float cpk = has_prev ? cp[k] : 0.0f;
+        dgb[k] = dcc * gg * i * (1.0f - i);
+        dgb[H + k] = dcc * cpk * f * (1.0f - f);
+        dgb[2 * H + k] = dcc * i * (1.0f - gg * gg);
+        dgb[3 * H + k] = dhv * tc * o * (1.0f - o);
+        dcb[k] = dcc * f;
+    }
+}
 
 AIGC_KERNEL_BODY void lstm_bwd_rows_body(gint64 b0, gint64 b1, gpointer data)
 {
     const LstmJob *j = data;
     const int H = j->H;
     for (gint64 b = b0; b < b1; b++) {
-        float *restrict dgb = j->dg + b * j->ldg;
+        float *dgb = j->dg + b * j->ldg;
         const float *gb = j->g + b * j->ldg;
         const float *cb = j->c + b * j->ldh;
         const float *cp = j->c_prev ? j->c_prev + b * j->ldh : NULL;
         const float *mb = j->mask ? j->mask + b * j->ldh : NULL;
-        float *restrict dcb = j->dc + b * H;
+        float *dcb = j->dc + b * H;
         const float *dhb = j->dh + b * H;
-        for (int k = 0; k < H; k++) {
-            float i = gb[k], f = gb[H + k], gg = gb[2 * H + k], o = gb[3 * H + k];
-            float dhv = mb ? dhb[k] * mb[k] : dhb[k];
-            float tc = t2_tanhf(cb[k]);
-            float dcc = dcb[k] + dhv * o * (1.0f - tc * tc);
-            float cpk = cp ? cp[k] : 0.0f;
-            dgb[k] = dcc * gg * i * (1.0f - i);
-            dgb[H + k] = dcc * cpk * f * (1.0f - f);
-            dgb[2 * H + k] = dcc * i * (1.0f - gg * gg);
-            dgb[3 * H + k] = dhv * tc * o * (1.0f - o);
-            dcb[k] = dcc * f;
-        }
+        if (cp && mb)
+            lstm_bwd_row(dgb, dcb, gb, cb, cp, mb, dhb, H, TRUE, TRUE);
+        else if (cp)
+            lstm_bwd_row(dgb, dcb, gb, cb, cp, NULL, dhb, H, TRUE, FALSE);
+        else if (mb)
+            lstm_bwd_row(dgb, dcb, gb, cb, NULL, mb, dhb, H, FALSE, TRUE);
+        else
+            lstm_bwd_row(dgb, dcb, gb, cb, NULL, NULL, dhb, H, FALSE, FALSE);
     }
 }
 AIGC_ROWS_DISPATCH(lstm_bwd_rows)
@@ -279,6 +311,27 @@ typedef struct {
     gboolean loc;
 } EnergyJob;
 
+/* s ← tanh(x + y + s) and returns v · s. Two plain loops, the dot product in 16 lanes: a single
+ * running sum (or both in one loop) keeps the compiler from vectorising, and the tanh dominates
+ * the attention's cost. */
+AIGC_KERNEL_BODY float t2_tanh_dot(float *restrict s, const float *restrict x,
+                                   const float *restrict y, const float *restrict v, int A)
+{
+    for (int a = 0; a < A; a++)
+        s[a] = t2_tanhf(x[a] + y[a] + s[a]);
+    float acc[16] = {0};
+    int a = 0;
+    for (; a + 16 <= A; a += 16)
+        for (int k = 0; k < 16; k++)
+            acc[k] += v[a + k] * s[a + k];
+    float e = 0;
+    for (; a < A; a++)
+        e += v[a] * s[a];
+    for (int k = 0; k < 16; k++)
+        e += acc[k];
+    return e;
+}
+
 /* For utterances [b0, b1): s ← tanh(pq + pmem + loc) on the window's rows, then α = softmax of
  * v · s over the window (0 elsewhere). */
 AIGC_KERNEL_BODY void energy_rows_body(gint64 b0, gint64 b1, gpointer data)
@@ -295,22 +348,10 @@ AIGC_KERNEL_BODY void energy_rows_body(gint64 b0, gint64 b1, gpointer data)
         for (int j = lo; j < hi; j++) {
             float *restrict s = job->sc->s + (b * N + j) * A;
             const float *restrict pm = job->pmem + (b * N + j) * A;
-            float e = 0;
-            if (job->loc) {
-                for (int a = 0; a < A; a++) {
-                    float u = t2_tanhf(pq[a] + pm[a] + s[a]);
-                    s[a] = u;
-                    e += v[a] * u;
-                }
-            } else {
-                for (int a = 0; a < A; a++) {
-                    float u = t2_tanhf(pq[a] + pm[a]);
-                    s[a] = u;
-                    e += v[a] * u;
-                }
-            }
-            alpha[j] = e;
-            m = MAX(m, e);
+            if (!job->loc)
+                memset(s, 0, sizeof(float) * A);
+            alpha[j] = t2_tanh_dot(s, pq, pm, v, A);
+            m = MAX(m, alpha[j]);
         }
         float sum = 0;
         for (int j = lo; j < hi; j++) {
