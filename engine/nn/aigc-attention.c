@@ -24,12 +24,6 @@
  * Each head is computed the same way whichever worker takes it, so results do not depend on the
  * thread count.
  */
-#if defined(__GNUC__) && !defined(__clang__)
-/* See aigc-elementwise.c: the loops here are written to vectorise, -O2 alone would not. */
-#pragma GCC optimize("tree-vectorize", "vect-cost-model=dynamic", "no-trapping-math",              \
-                     "fp-contract=fast")
-#endif
-
 #include "aigc-attention.h"
 
 #include "tensor/aigc-threads.h"

@@ -7,12 +7,6 @@
  * RoPE's angles are computed exactly as llama2.c's run.c does (float powf, cosf, sinf), so the
  * table-driven full-sequence op and aigc_rope_apply() produce the same bits.
  */
-#if defined(__GNUC__) && !defined(__clang__)
-/* See aigc-elementwise.c: the loops here are written to vectorise, -O2 alone would not. */
-#pragma GCC optimize("tree-vectorize", "vect-cost-model=dynamic", "no-trapping-math",              \
-                     "fp-contract=fast")
-#endif
-
 #include "aigc-posenc.h"
 
 #include "tensor/aigc-threads.h"

@@ -24,12 +24,6 @@
  * gates i, f, g, o; 3H GRU with r, z, n; H RNN), BT = B·T rows. Rows of [B, T, ·] buffers are
  * indexed bt = b·T + t.
  */
-#if defined(__GNUC__) && !defined(__clang__)
-/* See aigc-elementwise.c: the loops here are written to vectorise, -O2 alone would not. */
-#pragma GCC optimize("tree-vectorize", "vect-cost-model=dynamic", "no-trapping-math",              \
-                     "fp-contract=fast")
-#endif
-
 #include "aigc-rnn.h"
 
 #include "tensor/aigc-threads.h"

@@ -12,6 +12,12 @@
  * Cg = C/groups, OCg = OC/groups, K kernel, s stride, L input length, Lout output length,
  * J phase length of the polyphase input.
  */
+#if defined(__GNUC__) && !defined(__clang__)
+/* See aigc-elementwise.c: the loops here are written to vectorise, -O2 alone would not. */
+#pragma GCC optimize("tree-vectorize", "vect-cost-model=dynamic", "no-trapping-math",              \
+                     "fp-contract=fast")
+#endif
+
 #include "aigc-vocoder-ops.h"
 
 #include "nn/aigc-conv.h"
@@ -228,7 +234,30 @@ static void gated_forward_rows(gint64 r0, gint64 r1, gpointer data)
     }
 }
 
-static void gated_backward_rows(gint64 r0, gint64 r1, gpointer data)
+/* One row of the gated unit's backward. The flags are constants at each call, so every
+ * combination gets its own branch-free loop, which the compiler vectorises. */
+AIGC_KERNEL_BODY void gated_back_row(float *restrict da, float *restrict db, float *restrict dca,
+                                     float *restrict dcb, const float *restrict a,
+                                     const float *restrict b, const float *restrict ca,
+                                     const float *restrict cb, const float *restrict dy, gint64 T,
+                                     gboolean has_cond, gboolean has_d, gboolean has_dc)
+{
+    for (gint64 t = 0; t < T; t++) {
+        float pa = has_cond ? a[t] + ca[t] : a[t], pb = has_cond ? b[t] + cb[t] : b[t];
+        float th = aigc_tanhf_fast(pa), sg = aigc_sigmoidf_fast(pb);
+        float ga = dy[t] * sg * (1.0f - th * th), gb = dy[t] * th * sg * (1.0f - sg);
+        if (has_d) {
+            da[t] += ga;
+            db[t] += gb;
+        }
+        if (has_dc) {
+            dca[t] += ga;
+            dcb[t] += gb;
+        }
+    }
+}
+
+AIGC_KERNEL_BODY void gated_backward_rows_body(gint64 r0, gint64 r1, gpointer data)
 {
     const GatedJob *j = data;
     for (gint64 r = r0; r < r1; r++) {
@@ -239,21 +268,17 @@ static void gated_backward_rows(gint64 r0, gint64 r1, gpointer data)
         const float *ca = j->cond ? j->cond + off : NULL, *cb = ca ? ca + half : NULL;
         float *da = j->dinp ? j->dinp + off : NULL, *db = da ? da + half : NULL;
         float *dca = j->dcond ? j->dcond + off : NULL, *dcb = dca ? dca + half : NULL;
-        for (gint64 t = 0; t < j->T; t++) {
-            float pa = ca ? a[t] + ca[t] : a[t], pb = cb ? b[t] + cb[t] : b[t];
-            float th = aigc_tanhf_fast(pa), sg = aigc_sigmoidf_fast(pb);
-            float ga = dy[t] * sg * (1.0f - th * th), gb = dy[t] * th * sg * (1.0f - sg);
-            if (da) {
-                da[t] += ga;
-                db[t] += gb;
-            }
-            if (dca) {
-                dca[t] += ga;
-                dcb[t] += gb;
-            }
-        }
+        if (!ca)
+            gated_back_row(da, db, NULL, NULL, a, b, NULL, NULL, dy, j->T, FALSE, TRUE, FALSE);
+        else if (da && dca)
+            gated_back_row(da, db, dca, dcb, a, b, ca, cb, dy, j->T, TRUE, TRUE, TRUE);
+        else if (da)
+            gated_back_row(da, db, NULL, NULL, a, b, ca, cb, dy, j->T, TRUE, TRUE, FALSE);
+        else if (dca)
+            gated_back_row(NULL, NULL, dca, dcb, a, b, ca, cb, dy, j->T, TRUE, FALSE, TRUE);
     }
 }
+AIGC_ROWS_DISPATCH(gated_backward_rows)
 
 void aigc_gated_forward(float *out, const float *inp, const float *cond, int N, int G, gint64 T)
 {
@@ -311,40 +336,63 @@ void aigc_linear_tap(gint64 dst, gint64 n_in, int factor, gint64 *i0, gint64 *i1
     *l0 = 1.0f - *l1;
 }
 
+/* The taps of output positions offset … offset + T − 1: the same for every row, so they are
+ * worked out once per call. */
+typedef struct {
+    gint32 *i0, *i1;
+    float *l0, *l1;
+} UpTaps;
+
+static UpTaps up_taps_new(gint64 offset, gint64 T, gint64 L, int factor)
+{
+    UpTaps k = {g_new(gint32, MAX(T, 1)), g_new(gint32, MAX(T, 1)), g_new(float, MAX(T, 1)),
+                g_new(float, MAX(T, 1))};
+    for (gint64 t = 0; t < T; t++) {
+        gint64 i0, i1;
+        aigc_linear_tap(offset + t, L, factor, &i0, &i1, &k.l0[t], &k.l1[t]);
+        k.i0[t] = (gint32)i0;
+        k.i1[t] = (gint32)i1;
+    }
+    return k;
+}
+
+static void up_taps_free(UpTaps *k)
+{
+    g_free(k->i0);
+    g_free(k->i1);
+    g_free(k->l0);
+    g_free(k->l1);
+}
+
 typedef struct {
     float *out, *dinp;
     const float *inp, *dout;
-    gint64 L, T, offset;
-    int factor;
+    gint64 L, T;
+    UpTaps taps;
 } UpJob;
 
 static void up_rows(gint64 r0, gint64 r1, gpointer data)
 {
     const UpJob *j = data;
+    const UpTaps *k = &j->taps;
     for (gint64 r = r0; r < r1; r++) {
         const float *x = j->inp + r * j->L;
         float *y = j->out + r * j->T;
-        for (gint64 t = 0; t < j->T; t++) {
-            gint64 i0, i1;
-            float l0, l1;
-            aigc_linear_tap(j->offset + t, j->L, j->factor, &i0, &i1, &l0, &l1);
-            y[t] = l0 * x[i0] + l1 * x[i1];
-        }
+        for (gint64 t = 0; t < j->T; t++)
+            y[t] = k->l0[t] * x[k->i0[t]] + k->l1[t] * x[k->i1[t]];
     }
 }
 
 static void up_backward_rows(gint64 r0, gint64 r1, gpointer data)
 {
     const UpJob *j = data;
+    const UpTaps *k = &j->taps;
     for (gint64 r = r0; r < r1; r++) {
         float *dx = j->dinp + r * j->L;
         const float *dy = j->dout + r * j->T;
         for (gint64 t = 0; t < j->T; t++) {
-            gint64 i0, i1;
-            float l0, l1;
-            aigc_linear_tap(j->offset + t, j->L, j->factor, &i0, &i1, &l0, &l1);
-            dx[i0] += l0 * dy[t];
-            dx[i1] += l1 * dy[t];
+            dx[k->i0[t]] += k->l0[t] * dy[t];
+            dx[k->i1[t]] += k->l1[t] * dy[t];
         }
     }
 }
@@ -361,9 +409,10 @@ static void upsample_window_backward_node(AigcCtx *ctx, AigcNode *node)
                .dout = y->grad,
                .L = x->shape[2],
                .T = y->shape[2],
-               .offset = node->i[I_UP_OFFSET],
-               .factor = (int)node->i[I_UP_FACTOR]};
+               .taps = up_taps_new(node->i[I_UP_OFFSET], y->shape[2], x->shape[2],
+                                   (int)node->i[I_UP_FACTOR])};
     aigc_parallel_for(x->shape[0] * x->shape[1], MAX(8192 / MAX(j.T, 1), 1), up_backward_rows, &j);
+    up_taps_free(&j.taps);
 }
 
 AigcTensor *aigc_upsample_linear1d_window(AigcCtx *ctx, AigcTensor *x, int factor, gint64 offset,
@@ -377,9 +426,9 @@ AigcTensor *aigc_upsample_linear1d_window(AigcCtx *ctx, AigcTensor *x, int facto
                .inp = x->data,
                .L = x->shape[2],
                .T = T,
-               .offset = offset,
-               .factor = factor};
+               .taps = up_taps_new(offset, T, x->shape[2], factor)};
     aigc_parallel_for(x->shape[0] * x->shape[1], MAX(8192 / MAX(T, 1), 1), up_rows, &j);
+    up_taps_free(&j.taps);
     AigcNode *node =
         aigc_record1(ctx, "upsample_linear1d_window", upsample_window_backward_node, y, x);
     if (node) {
