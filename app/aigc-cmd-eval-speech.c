@@ -11,6 +11,7 @@
 
 #include "dsp/aigc-speech-eval.h"
 
+#include <errno.h>
 #include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
@@ -150,7 +151,8 @@ static char *synthesise(Synth *s, const char *id, const char *text, const char *
 
 int aigc_cmd_eval_speech(int argc, char **argv)
 {
-    g_autofree char *file = NULL, *audio_dir = NULL, *voice_name = NULL, *vocoder_name = NULL;
+    g_autofree char *file = NULL, *audio_dir = NULL, *voice_name = NULL, *vocoder_name = NULL,
+                    *keep_dir = NULL;
     int limit = 0;
     GOptionEntry entries[] = {
         {"file", 'f', 0, G_OPTION_ARG_FILENAME, &file,
@@ -165,6 +167,8 @@ int aigc_cmd_eval_speech(int argc, char **argv)
          "recordings of --audio-dir from their mel spectrograms",
          "NAME"},
         {"n", 'n', 0, G_OPTION_ARG_INT, &limit, "Only the first N sentences", "N"},
+        {"keep", 0, 0, G_OPTION_ARG_FILENAME, &keep_dir,
+         "Keep the synthesised WAVs (ID.wav) in DIR, to listen to what was heard", "DIR"},
         {NULL},
     };
     g_autoptr(GOptionContext) context = g_option_context_new(NULL);
@@ -187,6 +191,8 @@ int aigc_cmd_eval_speech(int argc, char **argv)
     if (vocoder_name && !voice_name && !audio_dir)
         return aigc_cli_usage_error("eval speech",
                                     "--vocoder needs --voice or the recordings of --audio-dir");
+    if (keep_dir && !voice_name && !vocoder_name)
+        return aigc_cli_usage_error("eval speech", "--keep needs --voice or --vocoder");
     GError *error = NULL;
     Synth synth = {0};
     g_autoptr(AigcTacotron2) voice = NULL;
@@ -210,8 +216,14 @@ int aigc_cmd_eval_speech(int argc, char **argv)
             g_error_free(error);
             return status;
         }
+        if (keep_dir && g_mkdir_with_parents(keep_dir, 0755) != 0) {
+            int e = errno;
+            fprintf(stderr, "aigc: %s: %s\n", keep_dir, g_strerror(e));
+            return AIGC_EXIT_FAILURE;
+        }
         synth = (Synth){.voice = voice, .vocoder = vocoder, .analyzer = analyzer,
-                        .tmp_dir = g_dir_make_tmp("aigc-eval-speech-XXXXXX", NULL)};
+                        .tmp_dir = keep_dir ? g_strdup(keep_dir)
+                                            : g_dir_make_tmp("aigc-eval-speech-XXXXXX", NULL)};
     }
     if (!aigc_asr_available(&error)) {
         status = aigc_cli_fail(error);
@@ -237,10 +249,10 @@ int aigc_cmd_eval_speech(int argc, char **argv)
                                : vocoder ? resynthesise(&synth, s->id, recording, &error)
                                          : g_strdup(recording);
         g_autofree char *heard = wav ? aigc_asr_transcribe(wav, NULL, &error) : NULL;
-        if (vocoder && wav)
+        if (vocoder && wav && !keep_dir)
             g_remove(wav);
         if (!heard) {
-            if (synth.tmp_dir)
+            if (synth.tmp_dir && !keep_dir)
                 g_rmdir(synth.tmp_dir);
             g_free(synth.tmp_dir);
             status = aigc_cli_fail(error);
@@ -254,7 +266,8 @@ int aigc_cmd_eval_speech(int argc, char **argv)
         fflush(stdout);
     }
     if (synth.tmp_dir) {
-        g_rmdir(synth.tmp_dir);
+        if (!keep_dir)
+            g_rmdir(synth.tmp_dir);
         g_free(synth.tmp_dir);
         printf("voice: %s\nvocoder: %s\nreal_time_factor: %.3f\n",
                voice_name ? voice_name : "(copy synthesis of the recordings)",

@@ -249,6 +249,7 @@ grep -q "train.txt" "$tmp/err" && pass || fail "train speech names the missing l
 expect_rc 2 "eval speech without audio or voice" "$aigc" eval speech --file "$tmp/x"
 expect_rc 2 "eval speech vocoder without voice or recordings" "$aigc" eval speech --file "$tmp/x" --vocoder melgan
 grep -q "\-\-audio-dir" "$tmp/err" && pass || fail "eval speech says --vocoder needs --voice or --audio-dir"
+expect_rc 2 "eval speech --keep of recordings" "$aigc" eval speech --file "$tmp/x" --audio-dir "$tmp" --keep "$tmp/k"
 # A vocoder alone re-synthesises the recordings from their own mels (copy synthesis).
 if command -v pocketsphinx_continuous >/dev/null; then
     mkdir -p "$tmp/rec"
@@ -258,6 +259,8 @@ w.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * 220 *
     echo "00000|a tone" >"$tmp/rec/list.txt"
     expect_rc 0 "eval speech copy synthesis" "$aigc" eval speech --file "$tmp/rec/list.txt" --audio-dir "$tmp/rec" --vocoder griffin-lim
     grep -q "^mcd: " "$tmp/out" && tail -n 1 "$tmp/out" | grep -q "^wer: " && pass || fail "copy synthesis prints mcd and wer: $(cat "$tmp/out")"
+    expect_rc 0 "eval speech --keep" "$aigc" eval speech --file "$tmp/rec/list.txt" --audio-dir "$tmp/rec" --vocoder griffin-lim --keep "$tmp/heard"
+    python3 -c "import sys, wave; assert wave.open(sys.argv[1]).getnframes() > 0" "$tmp/heard/00000.wav" 2>/dev/null && pass || fail "eval speech --keep leaves the WAV that was heard"
 fi
 # Vocoders: bad training requests are refused clearly.
 expect_rc 2 "train vocoder without --model" "$aigc" train vocoder --data "$tmp/nocorpus" -o "$tmp/x"
