@@ -451,29 +451,13 @@ typedef struct {
     int N, n_channels;
 } BiasGradJob;
 
-/* Σ of n floats in 16 lanes (a single running sum would not vectorise). */
-AIGC_KERNEL_BODY float sum_lanes(const float *restrict s, gint64 n)
-{
-    float acc[16] = {0};
-    gint64 p = 0;
-    for (; p + 16 <= n; p += 16)
-        for (int k = 0; k < 16; k++)
-            acc[k] += s[p + k];
-    float sum = 0.0f;
-    for (; p < n; p++)
-        sum += s[p];
-    for (int k = 0; k < 16; k++)
-        sum += acc[k];
-    return sum;
-}
-
 AIGC_KERNEL_BODY void bias_grad_channels_body(gint64 c0, gint64 c1, gpointer data)
 {
     const BiasGradJob *job = data;
     for (gint64 c = c0; c < c1; c++) {
         double acc = 0.0;
         for (int i = 0; i < job->N; i++)
-            acc += sum_lanes(job->d + ((gint64)i * job->n_channels + c) * job->n, job->n);
+            acc += aigc_row_sum(job->d + ((gint64)i * job->n_channels + c) * job->n, job->n);
         job->dbias[c] += (float)acc;
     }
 }

@@ -251,6 +251,39 @@ AIGC_KERNEL_BODY float aigc_row_max(const float *restrict x, int C)
     return r;
 }
 
+/* Σ x[i] over n floats, in 16 lanes: a single running sum keeps the compiler from vectorising.
+ * The order of additions is fixed by n alone, so every caller gets the same bits on every CPU. */
+AIGC_KERNEL_BODY float aigc_row_sum(const float *restrict x, gint64 n)
+{
+    float acc[16] = {0};
+    gint64 i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int k = 0; k < 16; k++)
+            acc[k] += x[i + k];
+    float s = 0;
+    for (; i < n; i++)
+        s += x[i];
+    for (int k = 0; k < 16; k++)
+        s += acc[k];
+    return s;
+}
+
+/* Σ a[i]·b[i] over n floats, in 16 lanes (as aigc_row_sum). */
+AIGC_KERNEL_BODY float aigc_row_dot(const float *restrict a, const float *restrict b, gint64 n)
+{
+    float acc[16] = {0};
+    gint64 i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int k = 0; k < 16; k++)
+            acc[k] += a[i + k] * b[i + k];
+    float s = 0;
+    for (; i < n; i++)
+        s += a[i] * b[i];
+    for (int k = 0; k < 16; k++)
+        s += acc[k];
+    return s;
+}
+
 AIGC_KERNEL_BODY float aigc_row_log_sum_exp_shifted(const float *restrict x, int C, float m)
 {
     float acc[16] = {0};

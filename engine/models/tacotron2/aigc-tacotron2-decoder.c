@@ -311,25 +311,14 @@ typedef struct {
     gboolean loc;
 } EnergyJob;
 
-/* s ← tanh(x + y + s) and returns v · s. Two plain loops, the dot product in 16 lanes: a single
- * running sum (or both in one loop) keeps the compiler from vectorising, and the tanh dominates
- * the attention's cost. */
+/* s ← tanh(x + y + s) and returns v · s: two loops, the tanh's and the dot product's, as one
+ * would keep the compiler from vectorising; the tanh dominates the attention's cost. */
 AIGC_KERNEL_BODY float t2_tanh_dot(float *restrict s, const float *restrict x,
                                    const float *restrict y, const float *restrict v, int A)
 {
     for (int a = 0; a < A; a++)
         s[a] = t2_tanhf(x[a] + y[a] + s[a]);
-    float acc[16] = {0};
-    int a = 0;
-    for (; a + 16 <= A; a += 16)
-        for (int k = 0; k < 16; k++)
-            acc[k] += v[a + k] * s[a + k];
-    float e = 0;
-    for (; a < A; a++)
-        e += v[a] * s[a];
-    for (int k = 0; k < 16; k++)
-        e += acc[k];
-    return e;
+    return aigc_row_dot(v, s, A);
 }
 
 /* For utterances [b0, b1): s ← tanh(pq + pmem + loc) on the window's rows, then α = softmax of
