@@ -30,12 +30,46 @@
 #define MAX_SLOTS 8
 #define MAG_CLAMP 1e-7f
 
+/* Resolution n_res, when has_mel, is the log-mel term's. */
 struct _AigcStftLoss {
     int n_res;
-    AigcStftResolution res[AIGC_STFT_LOSS_MAX_RESOLUTIONS];
+    AigcStftResolution res[AIGC_STFT_LOSS_MAX_RESOLUTIONS + 1];
     int n_slots;
-    AigcStft *stft[AIGC_STFT_LOSS_MAX_RESOLUTIONS][MAX_SLOTS];
+    AigcStft *stft[AIGC_STFT_LOSS_MAX_RESOLUTIONS + 1][MAX_SLOTS];
+    gboolean has_mel;
+    float *mel_fb; /* [n_mels, K] */
+    int n_mels;
+    float mel_floor, mel_weight;
 };
+
+static gboolean resolution_valid(const AigcStftResolution *x, GError **error)
+{
+    if (x->n_fft < 16 || x->n_fft > 8192 || x->n_fft % 2 || x->hop_length < 1 ||
+        x->hop_length > x->n_fft || x->win_length < 1 || x->win_length > x->n_fft) {
+        g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID,
+                    "STFT loss: resolution (%d, %d, %d) is not an even FFT size 16 … 8192 "
+                    "with hop and window 1 … n_fft",
+                    x->n_fft, x->hop_length, x->win_length);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* One AigcStft per thread slot for resolution r. */
+static gboolean make_stfts(AigcStftLoss *l, int r, GError **error)
+{
+    AigcStftParams p = aigc_stft_default_params();
+    p.n_fft = l->res[r].n_fft;
+    p.hop_length = l->res[r].hop_length;
+    p.win_length = l->res[r].win_length;
+    p.center = FALSE;
+    for (int s = 0; s < l->n_slots; s++) {
+        l->stft[r][s] = aigc_stft_new(&p, error);
+        if (!l->stft[r][s])
+            return FALSE;
+    }
+    return TRUE;
+}
 
 int aigc_stft_loss_default_resolutions(AigcStftResolution *out)
 {
@@ -52,52 +86,65 @@ AigcStftLoss *aigc_stft_loss_new(const AigcStftResolution *res, int n_res, GErro
                     "STFT loss: 1 … %d resolutions, not %d", AIGC_STFT_LOSS_MAX_RESOLUTIONS, n_res);
         return NULL;
     }
-    for (int r = 0; r < n_res; r++) {
-        const AigcStftResolution *x = &res[r];
-        if (x->n_fft < 16 || x->n_fft > 8192 || x->n_fft % 2 || x->hop_length < 1 ||
-            x->hop_length > x->n_fft || x->win_length < 1 || x->win_length > x->n_fft) {
-            g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID,
-                        "STFT loss: resolution (%d, %d, %d) is not an even FFT size 16 … 8192 "
-                        "with hop and window 1 … n_fft",
-                        x->n_fft, x->hop_length, x->win_length);
+    for (int r = 0; r < n_res; r++)
+        if (!resolution_valid(&res[r], error))
             return NULL;
-        }
-    }
     AigcStftLoss *l = g_new0(AigcStftLoss, 1);
     l->n_res = n_res;
     memcpy(l->res, res, sizeof(AigcStftResolution) * (gsize)n_res);
     l->n_slots = CLAMP(aigc_threads_get(), 1, MAX_SLOTS);
-    for (int r = 0; r < n_res; r++) {
-        AigcStftParams p = aigc_stft_default_params();
-        p.n_fft = res[r].n_fft;
-        p.hop_length = res[r].hop_length;
-        p.win_length = res[r].win_length;
-        p.center = FALSE;
-        for (int s = 0; s < l->n_slots; s++) {
-            l->stft[r][s] = aigc_stft_new(&p, error);
-            if (!l->stft[r][s]) {
-                aigc_stft_loss_free(l);
-                return NULL;
-            }
+    for (int r = 0; r < n_res; r++)
+        if (!make_stfts(l, r, error)) {
+            aigc_stft_loss_free(l);
+            return NULL;
         }
-    }
     return l;
+}
+
+gboolean aigc_stft_loss_add_mel(AigcStftLoss *l, const AigcStftResolution *res,
+                                const float *weights, int n_mels, float floor, float weight,
+                                GError **error)
+{
+    g_return_val_if_fail(l && res && weights, FALSE);
+    g_return_val_if_fail(!l->has_mel, FALSE);
+    if (!resolution_valid(res, error))
+        return FALSE;
+    if (n_mels < 1 || n_mels > 1024 || !(floor > 0) || !(weight >= 0) || !isfinite(weight)) {
+        g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID,
+                    "STFT loss: the mel term needs 1 … 1024 filters, a positive floor and a "
+                    "weight ≥ 0");
+        return FALSE;
+    }
+    const int r = l->n_res;
+    l->res[r] = *res;
+    if (!make_stfts(l, r, error)) {
+        for (int s = 0; s < MAX_SLOTS; s++)
+            g_clear_pointer(&l->stft[r][s], aigc_stft_free);
+        return FALSE;
+    }
+    l->mel_fb = g_memdup2(weights, sizeof(float) * (gsize)n_mels * (res->n_fft / 2 + 1));
+    l->n_mels = n_mels;
+    l->mel_floor = floor;
+    l->mel_weight = weight;
+    l->has_mel = TRUE;
+    return TRUE;
 }
 
 void aigc_stft_loss_free(AigcStftLoss *l)
 {
     if (!l)
         return;
-    for (int r = 0; r < l->n_res; r++)
+    for (int r = 0; r < l->n_res + l->has_mel; r++)
         for (int s = 0; s < MAX_SLOTS; s++)
             aigc_stft_free(l->stft[r][s]);
+    g_free(l->mel_fb);
     g_free(l);
 }
 
 int aigc_stft_loss_get_min_length(AigcStftLoss *l)
 {
     int n = 0;
-    for (int r = 0; r < l->n_res; r++)
+    for (int r = 0; r < l->n_res + l->has_mel; r++)
         n = MAX(n, l->res[r].n_fft);
     return n;
 }
@@ -112,9 +159,11 @@ typedef struct {
     float *spec;                /* [B, F, K, 2]: pred's spectrum, then ∂L/∂(Re, Im) */
     float *spec_t;              /* [slots, F, K, 2] target spectra (scratch) */
     float *mag_p, *mag_t;       /* [B, F, K] */
-    double *row_sums;           /* [B, 3]: Σ(T − P)², ΣT², Σ|ln T − ln P| */
+    gboolean mel;               /* the log-mel term's resolution */
+    float *mel_g;               /* [B, F, n_mels] mel: sign(ln Mp − ln Mt)/Mp, 0 below the floor */
+    double *row_sums;           /* [B, 3]: Σ(T − P)², ΣT², Σ|ln T − ln P| (mel: Σ|ln Mt − ln Mp|) */
     float weight;               /* 1 / n_res */
-    float c_sc, c_mag;          /* gradient factors, see grad_rows */
+    float c_sc, c_mag;          /* gradient factors, see grad_rows (mel: c_sc = 0) */
     /* backward */
     float *dpred;     /* [B, T] */
     float *scratch;   /* [slots, F, K, 2] */
@@ -122,6 +171,28 @@ typedef struct {
     const float *env; /* [(F − 1)·H + N] */
     float dloss;
 } ResJob;
+
+/* The mel term of one row's F frames: returns Σ |ln max(Mt, floor) − ln max(Mp, floor)| with
+ * M = FB·magnitudes, and stores its derivative per mel, sign(ln Mp − ln Mt)/Mp (0 where Mp is
+ * under the floor, which clamps it), in g [F, n_mels]. */
+static double mel_rows(const AigcStftLoss *l, const float *mp, const float *mt, gint64 F, int K,
+                       float *g)
+{
+    double l1 = 0;
+    for (gint64 f = 0; f < F; f++)
+        for (int m = 0; m < l->n_mels; m++) {
+            const float *w = l->mel_fb + (gint64)m * K;
+            float p = 0, t = 0;
+            for (int k = 0; k < K; k++) {
+                p += w[k] * mp[f * K + k];
+                t += w[k] * mt[f * K + k];
+            }
+            float lp = logf(MAX(p, l->mel_floor)), lt = logf(MAX(t, l->mel_floor));
+            l1 += fabsf(lt - lp);
+            g[f * l->n_mels + m] = p < l->mel_floor ? 0.0f : (lp > lt ? 1.0f : lp < lt ? -1.0f : 0.0f) / p;
+        }
+    return l1;
+}
 
 static void forward_slots(gint64 s0, gint64 s1, gpointer data)
 {
@@ -147,6 +218,8 @@ static void forward_slots(gint64 s0, gint64 s1, gpointer data)
                 t2 += (double)t * t;
                 l1 += fabs(log((double)t) - log((double)p));
             }
+            if (j->mel)
+                l1 = mel_rows(j->loss, mp, mt, j->F, j->K, j->mel_g + b * j->F * j->loss->n_mels);
             j->row_sums[3 * b] = d2;
             j->row_sums[3 * b + 1] = t2;
             j->row_sums[3 * b + 2] = l1;
@@ -162,10 +235,21 @@ static void grad_rows(gint64 b0, gint64 b1, gpointer data)
     for (gint64 b = b0; b < b1; b++) {
         float *sp = j->spec + b * FK * 2;
         const float *mp = j->mag_p + b * FK, *mt = j->mag_t + b * FK;
+        const int M = j->loss->n_mels;
+        const float *mg = j->mel ? j->mel_g + b * j->F * M : NULL;
         for (gint64 i = 0; i < FK; i++) {
             float re = sp[2 * i], im = sp[2 * i + 1], p = mp[i], t = mt[i];
-            float sgn = p > t ? 1.0f : (p < t ? -1.0f : 0.0f);
-            float dp = j->c_sc * (p - t) + j->c_mag * sgn / p;
+            float dp;
+            if (mg) { /* Σ_m FB[m, k]·g[f, m] */
+                const gint64 f = i / j->K, k = i % j->K;
+                float acc = 0;
+                for (int m = 0; m < M; m++)
+                    acc += j->loss->mel_fb[(gint64)m * j->K + k] * mg[f * M + m];
+                dp = j->c_mag * acc;
+            } else {
+                float sgn = p > t ? 1.0f : (p < t ? -1.0f : 0.0f);
+                dp = j->c_sc * (p - t) + j->c_mag * sgn / p;
+            }
             gboolean clamped = re * re + im * im < MAG_CLAMP;
             sp[2 * i] = clamped ? 0.0f : dp * re / p;
             sp[2 * i + 1] = clamped ? 0.0f : dp * im / p;
@@ -201,7 +285,7 @@ static void backward_slots(gint64 s0, gint64 s1, gpointer data)
 
 typedef struct {
     AigcStftLoss *loss;
-    ResJob res[AIGC_STFT_LOSS_MAX_RESOLUTIONS];
+    ResJob res[AIGC_STFT_LOSS_MAX_RESOLUTIONS + 1];
 } Saved;
 
 static void stft_loss_backward_node(AigcCtx *ctx, AigcNode *node)
@@ -211,7 +295,8 @@ static void stft_loss_backward_node(AigcCtx *ctx, AigcNode *node)
     if (!out->grad || !dpred)
         return;
     Saved *sv = node->saved;
-    for (int r = 0; r < sv->loss->n_res; r++) {
+    const gboolean mel_grad = sv->loss->has_mel && sv->loss->mel_weight > 0;
+    for (int r = 0; r < sv->loss->n_res + mel_grad; r++) {
         ResJob *j = &sv->res[r];
         const AigcStftResolution *res = &sv->loss->res[r];
         const gint64 FK = j->F * j->K, len = (j->F - 1) * res->hop_length + res->n_fft;
@@ -232,7 +317,7 @@ static void stft_loss_backward_node(AigcCtx *ctx, AigcNode *node)
 }
 
 AigcTensor *aigc_stft_loss(AigcCtx *ctx, AigcStftLoss *loss, AigcTensor *pred, AigcTensor *target,
-                           float *sc_out, float *mag_out)
+                           float *sc_out, float *mag_out, float *mel_out)
 {
     g_return_val_if_fail(loss && pred && target, NULL);
     g_return_val_if_fail(aigc_tensor_same_shape(pred, target), NULL);
@@ -247,12 +332,13 @@ AigcTensor *aigc_stft_loss(AigcCtx *ctx, AigcStftLoss *loss, AigcTensor *pred, A
     Saved *sv = aigc_ctx_alloc(ctx, sizeof(Saved));
     memset(sv, 0, sizeof(Saved));
     sv->loss = loss;
-    double total = 0, sc_sum = 0, mag_sum = 0;
-    for (int r = 0; r < loss->n_res; r++) {
+    double total = 0, sc_sum = 0, mag_sum = 0, mel = 0;
+    for (int r = 0; r < loss->n_res + loss->has_mel; r++) {
         const AigcStftResolution *res = &loss->res[r];
         ResJob *j = &sv->res[r];
         j->loss = loss;
         j->r = r;
+        j->mel = r == loss->n_res;
         j->B = B;
         j->T = T;
         j->K = res->n_fft / 2 + 1;
@@ -265,6 +351,8 @@ AigcTensor *aigc_stft_loss(AigcCtx *ctx, AigcStftLoss *loss, AigcTensor *pred, A
         j->mag_p = aigc_ctx_alloc_floats(ctx, B * FK);
         j->mag_t = aigc_ctx_alloc_floats(ctx, B * FK);
         j->row_sums = aigc_ctx_alloc(ctx, sizeof(double) * 3 * (gsize)B);
+        if (j->mel)
+            j->mel_g = aigc_ctx_alloc_floats(ctx, B * j->F * loss->n_mels);
         aigc_parallel_for(loss->n_slots, 1, forward_slots, j);
         double d2 = 0, t2 = 0, l1 = 0;
         for (int b = 0; b < B; b++) {
@@ -273,6 +361,16 @@ AigcTensor *aigc_stft_loss(AigcCtx *ctx, AigcStftLoss *loss, AigcTensor *pred, A
             l1 += j->row_sums[3 * b + 2];
         }
         double dn = sqrt(d2), tn = sqrt(t2), n = (double)B * FK;
+        if (j->mel) {
+            const double nm = (double)B * j->F * loss->n_mels;
+            mel = l1 / nm;
+            if (need_grad && loss->mel_weight > 0) {
+                j->c_sc = 0.0f;
+                j->c_mag = (float)(loss->mel_weight / nm);
+                aigc_parallel_for(B, 1, grad_rows, j);
+            }
+            continue;
+        }
         double sc = tn > 0 ? dn / tn : 0, mag = l1 / n;
         sc_sum += sc;
         mag_sum += mag;
@@ -285,11 +383,13 @@ AigcTensor *aigc_stft_loss(AigcCtx *ctx, AigcStftLoss *loss, AigcTensor *pred, A
         }
     }
     AigcTensor *out = aigc_tensor_new1(ctx, 1);
-    out->data[0] = (float)(total / loss->n_res);
+    out->data[0] = (float)(total / loss->n_res + loss->mel_weight * mel);
     if (sc_out)
         *sc_out = (float)(sc_sum / loss->n_res);
     if (mag_out)
         *mag_out = (float)(mag_sum / loss->n_res);
+    if (mel_out)
+        *mel_out = (float)mel;
     if (need_grad) {
         AigcNode *node = aigc_record1(ctx, "stft_loss", stft_loss_backward_node, out, pred);
         if (node)

@@ -40,10 +40,20 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(AigcStftLoss, aigc_stft_loss_free)
 /* The shortest signal every resolution can take (the largest n_fft). */
 int aigc_stft_loss_get_min_length(AigcStftLoss *loss);
 
+/* Adds HiFi-GAN's mel-spectrogram term at one more resolution: with the filterbank weights
+ * [n_mels, n_fft/2 + 1] (copied) applied to the magnitudes of each frame,
+ *     MEL = mean |ln max(FB·T, floor) − ln max(FB·P, floor)|     (over frames and filters)
+ * and the loss becomes mean over resolutions of (SC + MAG) + weight · MEL. The mel scale spends
+ * its resolution where speech's formants and lower harmonics are, which the linear bins of SC and
+ * MAG weigh by their count only. Once per loss; weight 0 reports MEL without training on it. */
+gboolean aigc_stft_loss_add_mel(AigcStftLoss *loss, const AigcStftResolution *res,
+                                const float *weights, int n_mels, float floor, float weight,
+                                GError **error);
+
 /* (transfer none) pred and target [B, T] or [B, 1, T] of equal shape, T ≥ the min length; returns
- * the loss, shape [1]. sc and mag (nullable) receive the two parts (means over resolutions). Not
- * thread-safe: one call at a time per AigcStftLoss. */
+ * the loss, shape [1]. sc, mag and mel (nullable) receive the parts (sc and mag means over the
+ * resolutions; mel 0 without a mel term). Not thread-safe: one call at a time per AigcStftLoss. */
 AigcTensor *aigc_stft_loss(AigcCtx *ctx, AigcStftLoss *loss, AigcTensor *pred, AigcTensor *target,
-                           float *sc, float *mag);
+                           float *sc, float *mag, float *mel);
 
 G_END_DECLS

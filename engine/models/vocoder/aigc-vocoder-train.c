@@ -115,6 +115,7 @@ gboolean aigc_vocoder_train_params_set(AigcVocoderTrainParams *p, const char *ke
         {"stft_weight", &p->stft_weight, 0, 1e4},
         {"adv_weight", &p->adv_weight, 0, 1e4},
         {"fm_weight", &p->fm_weight, 0, 1e4},
+        {"mel_weight", &p->mel_weight, 0, 1e4},
     };
     for (guint k = 0; k < G_N_ELEMENTS(floats); k++)
         if (!strcmp(key, floats[k].name))
@@ -183,7 +184,8 @@ typedef struct {
     AigcRng rng;
     FILE *csv;
     /* last step's numbers */
-    double loss, stft_loss, sc, mag, adv, fm, loss_d;
+    double loss, stft_loss, sc, mag, mel, adv, fm, loss_d;
+    gboolean csv_mel; /* the CSV has the mel column (a log begun before it existed has not) */
     char *last_sample;
 } Run;
 
@@ -286,8 +288,9 @@ static gboolean save(gpointer run, gboolean final, GError **error)
     aigc_safetensors_writer_set_metadata(w, "training", training);
     g_autofree char *metrics =
         r->is_melgan ? g_strdup_printf("{\"stft_loss\": %.4f, \"spectral_convergence\": %.4f, "
-                                       "\"log_magnitude\": %.4f, \"generator_loss\": %.4f}",
-                                       r->stft_loss, r->sc, r->mag, r->loss)
+                                       "\"log_magnitude\": %.4f, \"mel_loss\": %.4f, "
+                                       "\"generator_loss\": %.4f}",
+                                       r->stft_loss, r->sc, r->mag, r->mel, r->loss)
                      : g_strdup_printf("{\"train_nats_per_sample\": %.4f}", r->loss);
     aigc_safetensors_writer_set_metadata(w, "metrics", metrics);
     return aigc_safetensors_writer_write(w, p->output, NULL, NULL, error);
@@ -437,6 +440,36 @@ static double clip(AigcParams *params, float max_norm)
     return max_norm > 0 ? aigc_clip_grad_norm(params, max_norm) : 0;
 }
 
+/* The log-mel term of the generator's loss, at the features' own analysis (reported even when
+ * its weight is 0). */
+static gboolean add_mel_term(AigcStftLoss *loss, const AigcSpeechFeatures *f, float weight,
+                             GError **error)
+{
+    AigcMelParams mp = {.sample_rate = f->sample_rate, .n_fft = f->n_fft, .n_mels = f->n_mels,
+                        .f_min = f->f_min, .f_max = f->f_max};
+    g_autoptr(AigcMelFilterbank) fb = aigc_mel_filterbank_new(&mp, error);
+    AigcStftResolution res = {f->n_fft, f->hop_length, f->win_length};
+    return fb && aigc_stft_loss_add_mel(loss, &res, aigc_mel_filterbank_get_weights(fb), f->n_mels,
+                                        f->log_floor, weight, error);
+}
+
+/* TRUE when the CSV file's header line names `column`. */
+static gboolean csv_has_column(const char *path, const char *column)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return FALSE;
+    char line[512] = "";
+    gboolean found = FALSE;
+    if (fgets(line, sizeof line, f)) {
+        g_strchomp(line);
+        g_auto(GStrv) cols = g_strsplit(line, ",", -1);
+        found = g_strv_contains((const char *const *)cols, column);
+    }
+    fclose(f);
+    return found;
+}
+
 static gboolean melgan_step(Run *r, AigcCtx *ctx, Batch *bt, float lr, float lr_d, GError **error)
 {
     AigcVocoderTrainParams *p = r->p;
@@ -466,8 +499,8 @@ static gboolean melgan_step(Run *r, AigcCtx *ctx, Batch *bt, float lr, float lr_
         aigc_melgan_disc_set_trainable(r->disc, FALSE);
     }
     AigcParams *gp = aigc_melgan_get_params(r->melgan);
-    float sc = 0, mag = 0;
-    AigcTensor *ls = aigc_stft_loss(ctx, r->stft, fake, real, &sc, &mag);
+    float sc = 0, mag = 0, mel_l1 = 0;
+    AigcTensor *ls = aigc_stft_loss(ctx, r->stft, fake, real, &sc, &mag, &mel_l1);
     AigcTensor *lg = aigc_scale(ctx, ls, p->stft_weight);
     if (adversarial) {
         AigcMelganDiscOutput d_gen;
@@ -486,9 +519,10 @@ static gboolean melgan_step(Run *r, AigcCtx *ctx, Batch *bt, float lr, float lr_
     clip(gp, p->grad_clip);
     aigc_optimizer_step(r->opt_g, lr);
     r->loss = lg->data[0];
-    r->stft_loss = ls->data[0];
+    r->stft_loss = sc + mag;
     r->sc = sc;
     r->mag = mag;
+    r->mel = mel_l1;
     return TRUE;
 numeric:
     g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_NUMERIC,
@@ -601,7 +635,7 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
         AigcStftResolution res[3];
         int n_res = aigc_stft_loss_default_resolutions(res);
         r.stft = aigc_stft_loss_new(res, n_res, error);
-        if (!r.stft)
+        if (!r.stft || !add_mel_term(r.stft, &p->features, p->mel_weight, error))
             goto out;
     }
     r.train = aigc_vocoder_corpus_load(p->data_dir, "train", &p->features, p->limit, job, error);
@@ -632,10 +666,11 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
     bt.x = g_new(float, (gsize)B *T);
     bt.targets = g_new(gint32, (gsize)B * T);
     gboolean new_csv = !p->resume || !g_file_test(csv_path, G_FILE_TEST_EXISTS);
+    r.csv_mel = new_csv || csv_has_column(csv_path, "mel");
     r.csv = fopen(csv_path, new_csv ? "w" : "a");
     if (r.csv && new_csv)
         fprintf(r.csv, r.is_melgan ? "step,loss_g,stft,sc,mag,adv,fm,loss_d,lr,segments_per_s,"
-                                     "seconds\n"
+                                     "seconds,mel\n"
                                    : "step,loss,lr,segments_per_s,seconds\n");
     const gint64 step0 = r.step;
     const gint64 t0 = g_get_monotonic_time();
@@ -667,12 +702,14 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
         double per_step = (now - t0) / 1e6 / (double)(r.step - step0);
         g_autofree char *left = aigc_train_format_duration(per_step * (double)(p->steps - r.step));
         if (r.csv) {
-            if (r.is_melgan)
-                fprintf(r.csv,
-                        "%" G_GINT64_FORMAT ",%.5f,%.5f,%.5f,%.5f,%.5f,%.5f,%.5f,%.3g,%.2f,%.1f\n",
+            if (r.is_melgan) {
+                fprintf(r.csv, "%" G_GINT64_FORMAT ",%.5f,%.5f,%.5f,%.5f,%.5f,%.5f,%.5f,%.3g,%.2f,%.1f",
                         r.step, r.loss, r.stft_loss, r.sc, r.mag, r.adv, r.fm, r.loss_d, lr,
                         seg_per_s, elapsed(&r));
-            else
+                if (r.csv_mel)
+                    fprintf(r.csv, ",%.5f", r.mel);
+                fputc('\n', r.csv);
+            } else
                 fprintf(r.csv, "%" G_GINT64_FORMAT ",%.5f,%.3g,%.2f,%.1f\n", r.step, r.loss, lr,
                         seg_per_s, elapsed(&r));
             if (r.step % 50 == 0)
@@ -687,9 +724,10 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
                                          r.step, p->steps, r.stft_loss, r.adv, r.fm, r.loss_d,
                                          seg_per_s, left)
                        : g_strdup_printf("step %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT
-                                         " · stft %.3f (sc %.3f, mag %.3f) · %.1f seg/s · %s left",
-                                         r.step, p->steps, r.stft_loss, r.sc, r.mag, seg_per_s,
-                                         left))
+                                         " · stft %.3f (sc %.3f, mag %.3f) · mel %.3f · %.1f "
+                                         "seg/s · %s left",
+                                         r.step, p->steps, r.stft_loss, r.sc, r.mag, r.mel,
+                                         seg_per_s, left))
                 : g_strdup_printf("step %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT
                                   " · loss %.3f nats · %.1f seg/s · %s left",
                                   r.step, p->steps, r.loss, seg_per_s, left);

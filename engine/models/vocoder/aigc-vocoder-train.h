@@ -8,8 +8,8 @@
  *
  * MelGAN: each step first updates the multi-scale discriminator on real and generated segments
  * (once step ≥ disc_start), then the generator on
- *     stft_weight · multi-resolution STFT loss + adv_weight · LSGAN loss + fm_weight · feature
- *     matching
+ *     stft_weight · (multi-resolution STFT loss + mel_weight · log-mel L1) + adv_weight · LSGAN
+ *     loss + fm_weight · feature matching
  * (before disc_start: the STFT loss alone, which teaches the spectral envelope quickly; Parallel
  * WaveGAN and Multi-band MelGAN train this way). Adam for both networks.
  * WaveNet: teacher forcing, cross-entropy over 256 μ-law levels; the input at each position is
@@ -45,6 +45,7 @@ typedef struct {
     float grad_clip;    /* global norm, each network; 0 = off */
     gint64 disc_start;  /* MelGAN: first step with the discriminator */
     float stft_weight, adv_weight, fm_weight;
+    float mel_weight; /* MelGAN: weight of the log-mel L1 (HiFi-GAN's mel loss) in the STFT term */
     gint64 checkpoint_every;
     gint64 sample_every; /* 0 = only at the end */
     guint64 seed;
@@ -58,7 +59,7 @@ typedef struct {
 AigcVocoderTrainParams *aigc_vocoder_train_params_new(const char *family);
 void aigc_vocoder_train_params_free(AigcVocoderTrainParams *params);
 /* "key=value": batch_size, segment, steps, warmup, lr, lr_min, lr_d, beta1, beta2, grad_clip,
- * disc_start, stft_weight, adv_weight, fm_weight, checkpoint_every, sample_every, seed, threads,
+ * disc_start, stft_weight, adv_weight, fm_weight, mel_weight, checkpoint_every, sample_every, seed, threads,
  * limit, dtype, or a model key (aigc_melgan_config_set / aigc_wavenet_config_set). */
 gboolean aigc_vocoder_train_params_set(AigcVocoderTrainParams *params, const char *key,
                                        const char *value, GError **error);

@@ -286,7 +286,7 @@ static void test_overfit(void)
                 mel->data[k * F + f] = mel_fm[f * 80 + k];
         AigcTensor *real = aigc_tensor_from_data(ctx, 3, (gint64[]){1, 1, T}, audio);
         AigcTensor *l =
-            aigc_stft_loss(ctx, loss, aigc_melgan_forward(ctx, m, mel), real, NULL, NULL);
+            aigc_stft_loss(ctx, loss, aigc_melgan_forward(ctx, m, mel), real, NULL, NULL, NULL);
         aigc_params_zero_grad(params);
         aigc_ctx_backward(ctx, l);
         aigc_optimizer_step(opt, 2e-3f);

@@ -397,7 +397,7 @@ static void test_stft_loss_value(void)
     AigcTensor *target = aigc_test_leaf(&rng, 2, (gint64[]){B, T}, -1, 1, FALSE);
     g_autoptr(AigcCtx) ctx = aigc_ctx_new();
     float sc = -1, mag = -1;
-    AigcTensor *l = aigc_stft_loss(ctx, loss, pred, target, &sc, &mag);
+    AigcTensor *l = aigc_stft_loss(ctx, loss, pred, target, &sc, &mag, NULL);
     double want_sc = 0, want_mag = 0;
     for (int r = 0; r < 2; r++) {
         double d2 = 0, t2 = 0, l1 = 0;
@@ -422,7 +422,7 @@ static void test_stft_loss_value(void)
     g_assert_cmpfloat(fabs(mag - want_mag), <, 1e-4);
     g_assert_cmpfloat(fabs(l->data[0] - (want_sc + want_mag)), <, 2e-4);
     /* equal signals: no loss at all */
-    AigcTensor *z = aigc_stft_loss(ctx, loss, target, target, &sc, &mag);
+    AigcTensor *z = aigc_stft_loss(ctx, loss, target, target, &sc, &mag, NULL);
     g_assert_cmpfloat(z->data[0], ==, 0.0f);
     g_assert_cmpfloat(sc, ==, 0.0f);
     aigc_tensor_free_leaf(pred);
@@ -437,7 +437,7 @@ typedef struct {
 static AigcTensor *stft_fn(AigcCtx *ctx, AigcTensor *const *in, gpointer data)
 {
     const StftCase *c = data;
-    return aigc_stft_loss(ctx, c->loss, in[0], c->target, NULL, NULL);
+    return aigc_stft_loss(ctx, c->loss, in[0], c->target, NULL, NULL, NULL);
 }
 
 static void test_stft_loss_gradcheck(void)
@@ -448,6 +448,90 @@ static void test_stft_loss_gradcheck(void)
     StftCase c = {.loss = loss,
                   .target = aigc_test_leaf(&rng, 3, (gint64[]){3, 1, 45}, -1, 1, FALSE)};
     AigcTensor *in[1] = {aigc_test_leaf(&rng, 3, (gint64[]){3, 1, 45}, -1, 1, TRUE)};
+    AigcGradcheckParams p = aigc_gradcheck_default_params();
+    p.max_checks = 0;
+    aigc_assert_gradcheck(stft_fn, 1, in, &c, &p);
+    aigc_tensor_free_leaf(in[0]);
+    aigc_tensor_free_leaf(c.target);
+}
+
+/* A made-up filterbank [M, K] of overlapping ramps, as dense as a real one near its bottom. */
+static void toy_filterbank(int M, int K, float *fb)
+{
+    for (int m = 0; m < M; m++)
+        for (int k = 0; k < K; k++) {
+            float c = (m + 1.0f) * (K - 1) / (M + 1.0f), d = fabsf(k - c) / (K / (float)M);
+            fb[m * K + k] = d < 1 ? 1 - d : 0;
+        }
+}
+
+/* The mel term by hand: MEL = mean |ln max(FB·T, floor) − ln max(FB·P, floor)|, added with its
+ * weight to the STFT loss; equal signals give none. */
+static void test_stft_loss_mel_value(void)
+{
+    enum { B = 2, T = 70, M = 5 };
+    const AigcStftResolution mres = {32, 8, 24};
+    const int K = mres.n_fft / 2 + 1;
+    const float floor = 1e-3f, weight = 2.5f;
+    float fb[M * 17];
+    toy_filterbank(M, K, fb);
+    AigcRng rng;
+    aigc_rng_init(&rng, 17);
+    GError *error = NULL;
+    g_autoptr(AigcStftLoss) loss = aigc_stft_loss_new(small_res, 2, &error);
+    g_assert_true(aigc_stft_loss_add_mel(loss, &mres, fb, M, floor, weight, &error));
+    g_assert_no_error(error);
+    AigcTensor *pred = aigc_test_leaf(&rng, 2, (gint64[]){B, T}, -1, 1, FALSE);
+    AigcTensor *target = aigc_test_leaf(&rng, 2, (gint64[]){B, T}, -1, 1, FALSE);
+    g_autoptr(AigcCtx) ctx = aigc_ctx_new();
+    float sc = -1, mag = -1, mel = -1;
+    AigcTensor *l = aigc_stft_loss(ctx, loss, pred, target, &sc, &mag, &mel);
+    double l1 = 0;
+    int n = 0;
+    for (int b = 0; b < B; b++) {
+        double mp[512], mt[512];
+        int F;
+        naive_mag(&mres, pred->data + b * T, T, mp, &F);
+        naive_mag(&mres, target->data + b * T, T, mt, &F);
+        for (int f = 0; f < F; f++)
+            for (int m = 0; m < M; m++) {
+                double p = 0, t = 0;
+                for (int k = 0; k < K; k++) {
+                    p += fb[m * K + k] * mp[f * K + k];
+                    t += fb[m * K + k] * mt[f * K + k];
+                }
+                l1 += fabs(log(MAX(t, floor)) - log(MAX(p, floor)));
+                n++;
+            }
+    }
+    g_assert_cmpfloat(fabs(mel - l1 / n), <, 1e-4);
+    g_assert_cmpfloat(mel, >, 0.01f);
+    g_assert_cmpfloat(fabs(l->data[0] - (sc + mag + weight * mel)), <, 1e-4);
+    AigcTensor *z = aigc_stft_loss(ctx, loss, target, target, &sc, &mag, &mel);
+    g_assert_cmpfloat(z->data[0], ==, 0.0f);
+    g_assert_cmpfloat(mel, ==, 0.0f);
+    aigc_tensor_free_leaf(pred);
+    aigc_tensor_free_leaf(target);
+}
+
+/* The mel term's gradient by finite differences. */
+static void test_stft_loss_mel_gradcheck(void)
+{
+    enum { M = 4 };
+    const AigcStftResolution mres = {16, 4, 12};
+    float fb[M * 9];
+    toy_filterbank(M, 9, fb);
+    AigcRng rng;
+    aigc_rng_init(&rng, 18);
+    g_autoptr(AigcStftLoss) loss = aigc_stft_loss_new(small_res, 2, NULL);
+    g_assert_true(aigc_stft_loss_add_mel(loss, &mres, fb, M, 1e-4f, 20.0f, NULL));
+    /* target = pred / 2: every log ratio is ln 2, far from the L1 kinks, so finite differences
+     * see the gradient alone (the mel term weighs most, so an error in it shows) */
+    AigcTensor *in[1] = {aigc_test_leaf(&rng, 3, (gint64[]){3, 1, 45}, -1, 1, TRUE)};
+    StftCase c = {.loss = loss,
+                  .target = aigc_test_leaf(&rng, 3, (gint64[]){3, 1, 45}, -1, 1, FALSE)};
+    for (gint64 i = 0; i < c.target->n_elements; i++)
+        c.target->data[i] = 0.5f * in[0]->data[i];
     AigcGradcheckParams p = aigc_gradcheck_default_params();
     p.max_checks = 0;
     aigc_assert_gradcheck(stft_fn, 1, in, &c, &p);
@@ -468,6 +552,19 @@ static void test_stft_loss_bad(void)
     g_clear_error(&error);
     g_assert_null(aigc_stft_loss_new(small_res, 0, &error));
     g_clear_error(&error);
+    g_autoptr(AigcStftLoss) loss = aigc_stft_loss_new(small_res, 2, NULL);
+    float fb[4 * 9] = {0};
+    g_assert_false(aigc_stft_loss_add_mel(loss, &bad, fb, 4, 1e-5f, 1, &error));
+    g_assert_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID);
+    g_clear_error(&error);
+    AigcStftResolution ok = {16, 4, 12};
+    g_assert_false(aigc_stft_loss_add_mel(loss, &ok, fb, 4, 0, 1, &error));
+    g_assert_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID);
+    g_clear_error(&error);
+    g_assert_false(aigc_stft_loss_add_mel(loss, &ok, fb, 4, 1e-5f, -1, &error));
+    g_assert_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID);
+    g_clear_error(&error);
+    g_assert_cmpint(aigc_stft_loss_get_min_length(loss), ==, 32);
 }
 
 int main(int argc, char **argv)
@@ -484,6 +581,8 @@ int main(int argc, char **argv)
     g_test_add_func("/models/vocoder/matvec", test_matvec);
     g_test_add_func("/models/vocoder/stft-loss/value", test_stft_loss_value);
     g_test_add_func("/models/vocoder/stft-loss/gradcheck", test_stft_loss_gradcheck);
+    g_test_add_func("/models/vocoder/stft-loss/mel-value", test_stft_loss_mel_value);
+    g_test_add_func("/models/vocoder/stft-loss/mel-gradcheck", test_stft_loss_mel_gradcheck);
     g_test_add_func("/models/vocoder/stft-loss/bad", test_stft_loss_bad);
     return g_test_run();
 }

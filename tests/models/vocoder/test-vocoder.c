@@ -489,6 +489,60 @@ static void test_train_wavenet(void)
     resume_equals_uninterrupted("wavenet");
 }
 
+/* Rows of a CSV file, each split at commas. */
+static GPtrArray *csv_rows(const char *name)
+{
+    g_autofree char *path = g_build_filename(dir, name, NULL);
+    g_autofree char *text = NULL;
+    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    g_auto(GStrv) lines = g_strsplit(g_strchomp(text), "\n", -1);
+    GPtrArray *rows = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
+    for (int i = 0; lines[i]; i++)
+        g_ptr_array_add(rows, g_strsplit(lines[i], ",", -1));
+    return rows;
+}
+
+/* The log-mel term: it trains (another model than without it), its value is logged in a "mel"
+ * column and the metadata; a log begun before the column existed keeps its width on resume. */
+static void test_train_melgan_mel_loss(void)
+{
+    AigcVocoderTrainParams *p = tiny_params("melgan", "mel.safetensors", 4);
+    g_assert_true(aigc_vocoder_train_params_set(p, "mel_weight", "2.5", NULL));
+    g_assert_cmpint(run(p, NULL), ==, AIGC_JOB_SUCCEEDED);
+    g_assert_cmpint(run(tiny_params("melgan", "nomel.safetensors", 4), NULL), ==,
+                    AIGC_JOB_SUCCEEDED);
+    g_autoptr(GBytes) a = weights_of("mel.safetensors");
+    g_autoptr(GBytes) b = weights_of("nomel.safetensors");
+    g_assert_false(g_bytes_equal(a, b));
+    g_autoptr(GPtrArray) rows = csv_rows("mel.safetensors.csv");
+    g_assert_cmpint(rows->len, ==, 5);
+    char **head = g_ptr_array_index(rows, 0);
+    guint width = g_strv_length(head);
+    g_assert_cmpstr(head[width - 1], ==, "mel");
+    for (guint i = 1; i < rows->len; i++) {
+        char **row = g_ptr_array_index(rows, i);
+        g_assert_cmpuint(g_strv_length(row), ==, width);
+        g_assert_cmpfloat(g_ascii_strtod(row[width - 1], NULL), >, 0.0);
+    }
+    g_autofree char *path = g_build_filename(dir, "mel.safetensors", NULL);
+    g_autoptr(AigcSafetensors) st = aigc_safetensors_open(path, NULL);
+    g_assert_nonnull(strstr(aigc_safetensors_get_metadata(st, "metrics"), "\"mel_loss\""));
+    /* an old log (no mel column), resumed: its rows stay as wide as its header */
+    g_autofree char *old_csv = g_build_filename(dir, "old.safetensors.csv", NULL);
+    AigcVocoderTrainParams *q = tiny_params("melgan", "old.safetensors", 2);
+    g_assert_cmpint(run(q, NULL), ==, AIGC_JOB_SUCCEEDED);
+    g_assert_true(g_file_set_contents(
+        old_csv, "step,loss_g,stft,sc,mag,adv,fm,loss_d,lr,segments_per_s,seconds\n", -1, NULL));
+    q = tiny_params("melgan", "old.safetensors", 4);
+    q->resume = TRUE;
+    g_assert_cmpint(run(q, NULL), ==, AIGC_JOB_SUCCEEDED);
+    g_autoptr(GPtrArray) old = csv_rows("old.safetensors.csv");
+    g_assert_cmpint(old->len, ==, 3);
+    for (guint i = 1; i < old->len; i++)
+        g_assert_cmpuint(g_strv_length(g_ptr_array_index(old, i)), ==,
+                         g_strv_length(g_ptr_array_index(old, 0)));
+}
+
 static void test_train_bad_params(void)
 {
     AigcVocoderTrainParams *p = aigc_vocoder_train_params_new("melgan");
@@ -539,6 +593,7 @@ int main(int argc, char **argv)
     g_test_add_func("/models/vocoder/corpus-bad", test_corpus_bad);
     g_test_add_func("/models/vocoder/train/melgan", test_train_melgan);
     g_test_add_func("/models/vocoder/train/wavenet", test_train_wavenet);
+    g_test_add_func("/models/vocoder/train/melgan-mel-loss", test_train_melgan_mel_loss);
     g_test_add_func("/models/vocoder/train/bad-params", test_train_bad_params);
     int status = g_test_run();
     remove_tree(dir);
