@@ -88,8 +88,8 @@ static char *write_tmp_wav(Synth *s, const char *id, const float *samples, gint6
 static gboolean add_mcd(Synth *s, const char *wav, const char *reference, GError **error)
 {
     gint64 n_ref, n_syn;
-    g_autofree float *ref = aigc_mel_analyzer_run_file(s->analyzer, reference, &n_ref, NULL, NULL,
-                                                       error);
+    g_autofree float *ref =
+        aigc_mel_analyzer_run_file(s->analyzer, reference, &n_ref, NULL, NULL, error);
     g_autofree float *syn =
         ref ? aigc_mel_analyzer_run_file(s->analyzer, wav, &n_syn, NULL, NULL, error) : NULL;
     if (!syn)
@@ -203,10 +203,10 @@ int aigc_cmd_eval_speech(int argc, char **argv)
             g_autoptr(AigcModelInfo) info = aigc_models_find(voice_name, &error);
             voice = info ? aigc_tacotron2_load_file(info->path, &error) : NULL;
         }
-        vocoder = voice || !voice_name ? aigc_vocoder_load(vocoder_name ? vocoder_name
-                                                                        : AIGC_VOCODER_GRIFFIN_LIM,
-                                                           &error)
-                                       : NULL;
+        vocoder =
+            voice || !voice_name
+                ? aigc_vocoder_load(vocoder_name ? vocoder_name : AIGC_VOCODER_GRIFFIN_LIM, &error)
+                : NULL;
         /* Copy synthesis analyses the recordings as the vocoder was trained to hear them. */
         AigcSpeechFeatures f = voice || !vocoder ? aigc_speech_features_default()
                                                  : *aigc_vocoder_get_features(vocoder);
@@ -221,7 +221,9 @@ int aigc_cmd_eval_speech(int argc, char **argv)
             fprintf(stderr, "aigc: %s: %s\n", keep_dir, g_strerror(e));
             return AIGC_EXIT_FAILURE;
         }
-        synth = (Synth){.voice = voice, .vocoder = vocoder, .analyzer = analyzer,
+        synth = (Synth){.voice = voice,
+                        .vocoder = vocoder,
+                        .analyzer = analyzer,
                         .tmp_dir = keep_dir ? g_strdup(keep_dir)
                                             : g_dir_make_tmp("aigc-eval-speech-XXXXXX", NULL)};
     }

@@ -36,9 +36,10 @@ int aigc_cmd_train_vocoder(int argc, char **argv)
         {"output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Model file to write", "OUT"},
         {"set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sets,
          "key=value: steps, batch_size, segment (samples), lr, lr_min, lr_d, warmup, beta1, "
-         "beta2, grad_clip, disc_start, stft_weight, adv_weight, fm_weight, mel_weight, checkpoint_every, "
-         "sample_every, seed, threads, limit, dtype; melgan: channels, upsample (8,8,2,2), n_res, "
-         "dilation_base, slope, disc_scales, disc_channels, disc_max_channels; wavenet: "
+         "beta2, grad_clip, disc_start, stft_weight, adv_weight, fm_weight, mel_weight, "
+         "checkpoint_every, sample_every, seed, threads, limit, dtype; melgan: channels, "
+         "upsample (8,8,2,2), n_res, dilation_base, slope, disc_scales, disc_channels, "
+         "disc_max_channels; wavenet: "
          "residual_channels, gate_channels, skip_channels, cond_channels, n_layers, n_stacks",
          "KEY=VALUE"},
         {"samples", 0, 0, G_OPTION_ARG_FILENAME, &samples,

@@ -160,10 +160,10 @@ typedef struct {
     float *spec_t;              /* [slots, F, K, 2] target spectra (scratch) */
     float *mag_p, *mag_t;       /* [B, F, K] */
     gboolean mel;               /* the log-mel term's resolution */
-    float *mel_g;               /* [B, F, n_mels] mel: sign(ln Mp − ln Mt)/Mp, 0 below the floor */
-    double *row_sums;           /* [B, 3]: Σ(T − P)², ΣT², Σ|ln T − ln P| (mel: Σ|ln Mt − ln Mp|) */
-    float weight;               /* 1 / n_res */
-    float c_sc, c_mag;          /* gradient factors, see grad_rows (mel: c_sc = 0) */
+    float *mel_g;      /* [B, F, n_mels] mel: sign(ln Mp − ln Mt)/Mp or 0, see mel_rows */
+    double *row_sums;  /* [B, 3]: Σ(T − P)², ΣT², Σ|ln T − ln P| (mel: of the mels) */
+    float weight;      /* 1 / n_res */
+    float c_sc, c_mag; /* gradient factors, see grad_rows (mel: c_sc = 0) */
     /* backward */
     float *dpred;     /* [B, T] */
     float *scratch;   /* [slots, F, K, 2] */
@@ -189,7 +189,8 @@ static double mel_rows(const AigcStftLoss *l, const float *mp, const float *mt, 
             }
             float lp = logf(MAX(p, l->mel_floor)), lt = logf(MAX(t, l->mel_floor));
             l1 += fabsf(lt - lp);
-            g[f * l->n_mels + m] = p < l->mel_floor ? 0.0f : (lp > lt ? 1.0f : lp < lt ? -1.0f : 0.0f) / p;
+            float sgn = lp > lt ? 1.0f : (lp < lt ? -1.0f : 0.0f);
+            g[f * l->n_mels + m] = p < l->mel_floor ? 0.0f : sgn / p;
         }
     return l1;
 }

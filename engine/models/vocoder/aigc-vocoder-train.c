@@ -445,8 +445,11 @@ static double clip(AigcParams *params, float max_norm)
 static gboolean add_mel_term(AigcStftLoss *loss, const AigcSpeechFeatures *f, float weight,
                              GError **error)
 {
-    AigcMelParams mp = {.sample_rate = f->sample_rate, .n_fft = f->n_fft, .n_mels = f->n_mels,
-                        .f_min = f->f_min, .f_max = f->f_max};
+    AigcMelParams mp = {.sample_rate = f->sample_rate,
+                        .n_fft = f->n_fft,
+                        .n_mels = f->n_mels,
+                        .f_min = f->f_min,
+                        .f_max = f->f_max};
     g_autoptr(AigcMelFilterbank) fb = aigc_mel_filterbank_new(&mp, error);
     AigcStftResolution res = {f->n_fft, f->hop_length, f->win_length};
     return fb && aigc_stft_loss_add_mel(loss, &res, aigc_mel_filterbank_get_weights(fb), f->n_mels,
@@ -703,7 +706,8 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
         g_autofree char *left = aigc_train_format_duration(per_step * (double)(p->steps - r.step));
         if (r.csv) {
             if (r.is_melgan) {
-                fprintf(r.csv, "%" G_GINT64_FORMAT ",%.5f,%.5f,%.5f,%.5f,%.5f,%.5f,%.5f,%.3g,%.2f,%.1f",
+                fprintf(r.csv,
+                        "%" G_GINT64_FORMAT ",%.5f,%.5f,%.5f,%.5f,%.5f,%.5f,%.5f,%.3g,%.2f,%.1f",
                         r.step, r.loss, r.stft_loss, r.sc, r.mag, r.adv, r.fm, r.loss_d, lr,
                         seg_per_s, elapsed(&r));
                 if (r.csv_mel)

@@ -59,8 +59,8 @@ typedef struct {
 AigcVocoderTrainParams *aigc_vocoder_train_params_new(const char *family);
 void aigc_vocoder_train_params_free(AigcVocoderTrainParams *params);
 /* "key=value": batch_size, segment, steps, warmup, lr, lr_min, lr_d, beta1, beta2, grad_clip,
- * disc_start, stft_weight, adv_weight, fm_weight, mel_weight, checkpoint_every, sample_every, seed, threads,
- * limit, dtype, or a model key (aigc_melgan_config_set / aigc_wavenet_config_set). */
+ * disc_start, stft_weight, adv_weight, fm_weight, mel_weight, checkpoint_every, sample_every, seed,
+ * threads, limit, dtype, or a model key (aigc_melgan_config_set / aigc_wavenet_config_set). */
 gboolean aigc_vocoder_train_params_set(AigcVocoderTrainParams *params, const char *key,
                                        const char *value, GError **error);
 
