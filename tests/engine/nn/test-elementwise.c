@@ -518,11 +518,33 @@ static void test_baseline(void)
     aigc_simd_set_avx2(had);
 }
 
+/* The 16-lane row sum and dot product: every length around the lane count, against double. */
+static void test_row_sum_dot(void)
+{
+    AigcRng rng;
+    aigc_rng_init(&rng, 21);
+    float a[100], b[100];
+    for (int i = 0; i < 100; i++) {
+        a[i] = aigc_rng_uniform(&rng) * 2 - 1;
+        b[i] = aigc_rng_uniform(&rng) * 2 - 1;
+    }
+    for (int n = 0; n <= 100; n++) {
+        double s = 0, d = 0;
+        for (int i = 0; i < n; i++) {
+            s += a[i];
+            d += (double)a[i] * b[i];
+        }
+        g_assert_cmpfloat(fabs(aigc_row_sum(a, n) - s), <, 1e-5);
+        g_assert_cmpfloat(fabs(aigc_row_dot(a, b, n) - d), <, 1e-5);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     aigc_threads_init(2);
     g_test_add_func("/engine/nn/elementwise/broadcast-shapes", test_broadcast_shapes);
+    g_test_add_func("/engine/nn/elementwise/row-sum-dot", test_row_sum_dot);
     g_test_add_func("/engine/nn/elementwise/binary-forward", test_binary_forward);
     g_test_add_func("/engine/nn/elementwise/binary-strided", test_binary_strided);
     g_test_add_func("/engine/nn/elementwise/binary-gradcheck", test_binary_gradcheck);
