@@ -572,20 +572,6 @@ static void axpy_sum4_base(float *restrict y, const float *restrict x0, const fl
         y[t] += a[0] * x0[t] + a[1] * x1[t] + a[2] * x2[t] + a[3] * x3[t];
 }
 
-static float dot_base(const float *restrict a, const float *restrict b, gint64 n)
-{
-    float lanes[8] = {0};
-    gint64 t = 0;
-    for (; t + 8 <= n; t += 8)
-        for (int l = 0; l < 8; l++)
-            lanes[l] += a[t + l] * b[t + l];
-    float s = ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) +
-              ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]));
-    for (; t < n; t++)
-        s += a[t] * b[t];
-    return s;
-}
-
 static void axpy4(float *y0, float *y1, float *y2, float *y3, const float *x, const float *a,
                   gint64 n)
 {
@@ -618,10 +604,10 @@ static void dot4(float *d, const float *a, const float *b0, const float *b1, con
         return;
     }
 #endif
-    d[0] = dot_base(a, b0, n);
-    d[1] = dot_base(a, b1, n);
-    d[2] = dot_base(a, b2, n);
-    d[3] = dot_base(a, b3, n);
+    d[0] = aigc_row_dot(a, b0, n);
+    d[1] = aigc_row_dot(a, b1, n);
+    d[2] = aigc_row_dot(a, b2, n);
+    d[3] = aigc_row_dot(a, b3, n);
 }
 
 static void axpy_sum4(float *y, const float *x0, const float *x1, const float *x2, const float *x3,
@@ -642,7 +628,7 @@ static float dot(const float *a, const float *b, gint64 n)
     if (aigc_simd_get_avx2())
         return dot_avx2(a, b, n);
 #endif
-    return dot_base(a, b, n);
+    return aigc_row_dot(a, b, n);
 }
 
 /* ---- grouped conv1d ---- */
