@@ -40,7 +40,8 @@ int aigc_cmd_train_vocoder(int argc, char **argv)
          "checkpoint_every, sample_every, seed, threads, limit, dtype; melgan: channels, "
          "upsample (8,8,2,2), n_res, dilation_base, slope, disc_scales, disc_channels, "
          "disc_max_channels; wavenet: "
-         "residual_channels, gate_channels, skip_channels, cond_channels, n_layers, n_stacks",
+         "residual_channels, gate_channels, skip_channels, cond_channels, n_layers, n_stacks, "
+         "preemphasis (0.97; 0: model the audio itself)",
          "KEY=VALUE"},
         {"samples", 0, 0, G_OPTION_ARG_FILENAME, &samples,
          "Folder for the audio samples (default: OUT without .safetensors + .samples)", "DIR"},

@@ -365,8 +365,11 @@ gboolean aigc_vocoder_corpus_sample(AigcVocoderCorpus *c, AigcRng *rng, int B, i
         const Utterance *u = &g_array_index(c->utts, Utterance, lo);
         const gint64 k = s - c->starts[lo];
         memcpy(audio + b * T, u->audio + k * hop, sizeof(float) * (gsize)T);
-        if (prev)
-            prev[b] = k > 0 ? u->audio[k * hop - 1] : 0.0f;
+        if (prev) {
+            const gint64 at = k * hop; /* the segment's first sample in the utterance */
+            prev[2 * b] = at >= 2 ? u->audio[at - 2] : 0.0f;
+            prev[2 * b + 1] = at >= 1 ? u->audio[at - 1] : 0.0f;
+        }
         const float *um = c->mels + u->mel_offset * M; /* [n_frames, M] */
         float *dst = mel + (gint64)b * M * Fw;         /* [M, Fw] */
         for (int j = 0; j < Fw; j++) {

@@ -48,8 +48,9 @@ gint64 aigc_vocoder_corpus_count_segments(AigcVocoderCorpus *c, int frames);
 
 /* B segments drawn uniformly over all positions (longer utterances more often), from `rng`:
  * audio [B, frames·hop]; mel [B, n_mels, frames + 2·ctx] channel-major, the frames around the
- * segment (ctx on each side; zeros beyond the utterance, like a conv's padding); prev [B]
- * (nullable) the sample before each segment (0 at the start). FALSE when no segment fits. */
+ * segment (ctx on each side; zeros beyond the utterance, like a conv's padding); prev [B, 2]
+ * (nullable) the two samples before each segment (0 before the start). FALSE when no segment
+ * fits. */
 gboolean aigc_vocoder_corpus_sample(AigcVocoderCorpus *c, AigcRng *rng, int B, int frames, int ctx,
                                     float *audio, float *mel, float *prev);
 

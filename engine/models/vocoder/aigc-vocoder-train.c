@@ -16,7 +16,6 @@
 #include "aigc-error.h"
 #include "jobs/aigc-train-run.h"
 #include "aigc-log.h"
-#include "dsp/aigc-mulaw.h"
 #include "io/aigc-audio-file.h"
 #include "models/melgan/aigc-melgan-disc.h"
 #include "models/vocoder/aigc-stft-loss.h"
@@ -430,7 +429,7 @@ static gboolean write_sample(gpointer run, GError **error)
 typedef struct {
     float *audio;    /* [B, T] */
     float *mel;      /* [B, M, Fw] */
-    float *prev;     /* [B] */
+    float *prev;     /* [B, 2] */
     gint32 *targets; /* [B·T] (WaveNet) */
     float *x;        /* [B, T] (WaveNet input) */
 } Batch;
@@ -538,17 +537,9 @@ static gboolean wavenet_step(Run *r, AigcCtx *ctx, Batch *bt, float lr, GError *
     AigcVocoderTrainParams *p = r->p;
     const int B = p->batch_size, T = p->segment, M = p->features.n_mels;
     const int Fw = T / p->features.hop_length + 2 * WAVENET_CTX;
-    for (int b = 0; b < B; b++) {
-        const float *a = bt->audio + (gint64)b * T;
-        float *x = bt->x + (gint64)b * T;
-        x[0] = aigc_mulaw_decode_one(aigc_mulaw_encode_one(bt->prev[b]));
-        for (int t = 0; t < T; t++) {
-            guint8 q = aigc_mulaw_encode_one(a[t]);
-            bt->targets[(gint64)b * T + t] = q;
-            if (t + 1 < T)
-                x[t + 1] = aigc_mulaw_decode_one(q);
-        }
-    }
+    for (int b = 0; b < B; b++)
+        aigc_wavenet_teacher_forcing(&p->wavenet, bt->audio + (gint64)b * T, T, bt->prev + 2 * b,
+                                     bt->x + (gint64)b * T, bt->targets + (gint64)b * T);
     aigc_ctx_reset(ctx);
     AigcTensor *x = aigc_tensor_from_data(ctx, 3, (gint64[]){B, 1, T}, bt->x);
     AigcTensor *mel = aigc_tensor_from_data(ctx, 3, (gint64[]){B, M, Fw}, bt->mel);
@@ -665,7 +656,7 @@ static gboolean train(AigcJob *job, gpointer data, GError **error)
     }
     bt.audio = g_new(float, (gsize)B *T);
     bt.mel = g_new(float, (gsize)B *M *Fw);
-    bt.prev = g_new(float, B);
+    bt.prev = g_new(float, 2 * B);
     bt.x = g_new(float, (gsize)B *T);
     bt.targets = g_new(gint32, (gsize)B * T);
     gboolean new_csv = !p->resume || !g_file_test(csv_path, G_FILE_TEST_EXISTS);

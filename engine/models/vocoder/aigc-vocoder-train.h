@@ -12,8 +12,9 @@
  *     loss + fm_weight · feature matching
  * (before disc_start: the STFT loss alone, which teaches the spectral envelope quickly; Parallel
  * WaveGAN and Multi-band MelGAN train this way). Adam for both networks.
- * WaveNet: teacher forcing, cross-entropy over 256 μ-law levels; the input at each position is
- * the previous sample, μ-law quantised and decoded as generation will feed it.
+ * WaveNet: teacher forcing, cross-entropy over 256 μ-law levels of the pre-emphasised signal
+ * (aigc_wavenet_teacher_forcing); the input at each position is the previous level decoded, as
+ * generation will feed it.
  */
 #pragma once
 

@@ -259,7 +259,9 @@ gboolean aigc_wavenet_generate(AigcWavenet *w, const float *mel, gint64 F, guint
     float logits[AIGC_WAVENET_CLASSES], weights[AIGC_WAVENET_CLASSES];
     AigcRng rng;
     aigc_rng_init(&rng, seed);
-    float x = 0.0f; /* silence before the first sample */
+    const float alpha = aigc_wavenet_get_config(w)->preemphasis;
+    float x = 0.0f;    /* the modelled (emphasised) signal's previous level: silence before */
+    float prev = 0.0f; /* the audio's previous sample */
     gboolean ok = TRUE;
     for (gint64 t = 0; t < n; t++) {
         if (t % POLL_EVERY == 0 && progress && !progress((double)t / n, user_data)) {
@@ -274,7 +276,8 @@ gboolean aigc_wavenet_generate(AigcWavenet *w, const float *mel, gint64 F, guint
             weights[i] = aigc_vexpf(logits[i] - m);
         int q = aigc_rng_categorical(&rng, weights, AIGC_WAVENET_CLASSES);
         x = aigc_mulaw_decode_one((guint8)q);
-        out[t] = x;
+        prev = CLAMP(x + alpha * prev, -1.0f, 1.0f); /* de-emphasis */
+        out[t] = prev;
     }
     if (ok && progress)
         progress(1.0, user_data);

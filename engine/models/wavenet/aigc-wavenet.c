@@ -9,6 +9,7 @@
 #include "aigc-wavenet-private.h"
 
 #include "aigc-error.h"
+#include "dsp/aigc-mulaw.h"
 #include "models/vocoder/aigc-vocoder-ops.h"
 #include "nn/aigc-nn.h"
 
@@ -26,6 +27,7 @@ AigcWavenetConfig aigc_wavenet_default_config(void)
         .cond_channels = 128,
         .n_layers = 16,
         .n_stacks = 2,
+        .preemphasis = 0.97f,
     };
 }
 
@@ -46,6 +48,8 @@ gboolean aigc_wavenet_config_validate(const AigcWavenetConfig *c, GError **error
         fault = "n_layers must be 1 … 64";
     else if (c->n_stacks < 1 || c->n_layers % c->n_stacks != 0 || c->n_layers / c->n_stacks > 14)
         fault = "n_stacks must divide n_layers into stacks of at most 14 layers";
+    else if (!(c->preemphasis >= 0.0f && c->preemphasis <= 0.99f))
+        fault = "preemphasis must be 0 … 0.99";
     if (fault) {
         g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID, "WaveNet config: %s",
                     fault);
@@ -69,6 +73,17 @@ gboolean aigc_wavenet_config_set(AigcWavenetConfig *c, const char *key, const ch
         {"n_layers", &c->n_layers},
         {"n_stacks", &c->n_stacks},
     };
+    if (strcmp(key, "preemphasis") == 0) {
+        char *end = NULL;
+        double v = g_ascii_strtod(value, &end);
+        if (end == value || *end || !(v >= 0.0 && v <= 0.99)) {
+            g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID,
+                        "WaveNet setting preemphasis: “%s” is not a number in 0 … 0.99", value);
+            return FALSE;
+        }
+        c->preemphasis = (float)v;
+        return TRUE;
+    }
     for (guint i = 0; i < G_N_ELEMENTS(fields); i++) {
         if (strcmp(key, fields[i].name) != 0)
             continue;
@@ -84,18 +99,20 @@ gboolean aigc_wavenet_config_set(AigcWavenetConfig *c, const char *key, const ch
     }
     g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID,
                 "unknown WaveNet setting “%s” (residual_channels, gate_channels, skip_channels, "
-                "cond_channels, n_layers, n_stacks)",
+                "cond_channels, n_layers, n_stacks, preemphasis)",
                 key);
     return FALSE;
 }
 
 char *aigc_wavenet_config_to_json(const AigcWavenetConfig *c)
 {
+    char alpha[G_ASCII_DTOSTR_BUF_SIZE];
+    g_ascii_formatd(alpha, sizeof alpha, "%.9g", c->preemphasis); /* any locale: a JSON number */
     return g_strdup_printf("{\"n_mels\": %d, \"residual_channels\": %d, \"gate_channels\": %d, "
                            "\"skip_channels\": %d, \"cond_channels\": %d, \"n_layers\": %d, "
-                           "\"n_stacks\": %d, \"output\": \"mulaw256\"}",
+                           "\"n_stacks\": %d, \"preemphasis\": %s, \"output\": \"mulaw256\"}",
                            c->n_mels, c->residual_channels, c->gate_channels, c->skip_channels,
-                           c->cond_channels, c->n_layers, c->n_stacks);
+                           c->cond_channels, c->n_layers, c->n_stacks, alpha);
 }
 
 gboolean aigc_wavenet_config_from_json(AigcWavenetConfig *c, const char *json, GError **error)
@@ -129,6 +146,17 @@ gboolean aigc_wavenet_config_from_json(AigcWavenetConfig *c, const char *json, G
         }
         gint64 v = json_node_get_int(n);
         *dst[i] = v < 0 || v > G_MAXINT ? -1 : (int)v;
+    }
+    c->preemphasis = 0.0f; /* files from before pre-emphasis modelled the audio itself */
+    JsonNode *alpha = json_object_get_member(o, "preemphasis");
+    if (alpha) {
+        GType t = json_node_get_value_type(alpha);
+        if (t != G_TYPE_DOUBLE && t != G_TYPE_INT64) {
+            g_set_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_FORMAT,
+                        "WaveNet config: “preemphasis” is not a number");
+            return FALSE;
+        }
+        c->preemphasis = (float)json_node_get_double(alpha);
     }
     const char *out = json_object_get_string_member_with_default(o, "output", "mulaw256");
     if (strcmp(out, "mulaw256") != 0) {
@@ -296,6 +324,21 @@ AigcTensor *aigc_wavenet_forward(AigcCtx *ctx, AigcWavenet *w, AigcTensor *x, Ai
     AigcTensor *y = aigc_relu(ctx, aigc_scale(ctx, skip, 1.0f / sqrtf((float)c->n_layers)));
     y = aigc_relu(ctx, aigc_conv1d(ctx, y, w->post1_w, w->post1_b, 1, 0, 1, FALSE));
     return aigc_conv1d(ctx, y, w->post2_w, w->post2_b, 1, 0, 1, FALSE); /* [B, 256, T] */
+}
+
+void aigc_wavenet_teacher_forcing(const AigcWavenetConfig *c, const float *audio, gint64 T,
+                                  const float before[2], float *x, gint32 *targets)
+{
+    const float alpha = c->preemphasis;
+    float prev = before[1];
+    x[0] = aigc_mulaw_decode_one(aigc_mulaw_encode_one(before[1] - alpha * before[0]));
+    for (gint64 t = 0; t < T; t++) {
+        guint8 q = aigc_mulaw_encode_one(audio[t] - alpha * prev); /* clamped to ±1 there */
+        prev = audio[t];
+        targets[t] = q;
+        if (t + 1 < T)
+            x[t + 1] = aigc_mulaw_decode_one(q);
+    }
 }
 
 AigcTensor *aigc_wavenet_loss(AigcCtx *ctx, AigcWavenet *w, AigcTensor *x, AigcTensor *mel,

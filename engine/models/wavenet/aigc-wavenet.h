@@ -20,6 +20,13 @@
  * WaveNet choice, trained by plain cross-entropy, robust with small models and short runs; its
  * cost per sample (S·256 multiply-adds) is a small part of the whole at these sizes.
  *
+ * Pre-emphasis (WaveRNN, LPCNet, FFTNet): the levels are those of y[t] = x[t] − α·x[t−1], not of
+ * the audio x itself, and generation undoes it (x[t] = y[t] + α·x[t−1]). Speech falls ~6 dB an
+ * octave, so on the raw signal the formants above 1 kHz sit near the 8-bit μ-law noise and the
+ * cross-entropy hardly sees them; emphasised they weigh as much as the first harmonics, and
+ * de-emphasis pushes the model's noise under the strong low frequencies. α = 0 turns it off (files
+ * from before it read as 0).
+ *
  * Generation runs one sample at a time with cached convolution queues (fast-wavenet, r9y9's
  * incremental_forward): each layer keeps the last `dilation` inputs it saw in a ring buffer, so a
  * sample costs one pass through the layers as matrix–vector products. It is polled for cancel
@@ -44,12 +51,13 @@ typedef struct {
     int cond_channels;     /* width of the frame-rate condition (128) */
     int n_layers;          /* 16 */
     int n_stacks;          /* 2: dilations 1 … 128, twice */
+    float preemphasis;     /* α, 0 … 0.99 (0.97; 0: none) */
 } AigcWavenetConfig;
 
 AigcWavenetConfig aigc_wavenet_default_config(void);
 gboolean aigc_wavenet_config_validate(const AigcWavenetConfig *c, GError **error);
 /* "key=value": residual_channels, gate_channels, skip_channels, cond_channels, n_layers,
- * n_stacks, n_mels. */
+ * n_stacks, n_mels, preemphasis. */
 gboolean aigc_wavenet_config_set(AigcWavenetConfig *c, const char *key, const char *value,
                                  GError **error);
 char *aigc_wavenet_config_to_json(const AigcWavenetConfig *c);
@@ -78,6 +86,11 @@ AigcParams *aigc_wavenet_get_params(AigcWavenet *w);
  * (offset + T ≤ Fw·hop). Returns logits [B, 256, T]. */
 AigcTensor *aigc_wavenet_forward(AigcCtx *ctx, AigcWavenet *w, AigcTensor *x, AigcTensor *mel,
                                  gint64 offset);
+/* Teacher forcing for audio [T] whose two preceding samples are before[0], before[1] (0 at an
+ * utterance's start): targets [T] the μ-law levels of the (pre-emphasised) signal and x [T] the
+ * input at each position, the previous level decoded, as generation feeds it. */
+void aigc_wavenet_teacher_forcing(const AigcWavenetConfig *c, const float *audio, gint64 T,
+                                  const float before[2], float *x, gint32 *targets);
 /* Mean cross-entropy (nats per sample) of the levels targets [B·T] (b-major). */
 AigcTensor *aigc_wavenet_loss(AigcCtx *ctx, AigcWavenet *w, AigcTensor *x, AigcTensor *mel,
                               gint64 offset, const gint32 *targets);
@@ -88,7 +101,8 @@ AigcTensor *aigc_wavenet_loss(AigcCtx *ctx, AigcWavenet *w, AigcTensor *x, AigcT
 typedef gboolean (*AigcWavenetProgressFunc)(double fraction, gpointer user_data);
 
 /* Samples out [F·hop] one at a time from mel [F, n_mels] (frame-major), drawing each level from
- * the softmax with a counter-based RNG seeded by `seed`. The per-sample products use half-float
+ * the softmax with a counter-based RNG seeded by `seed` and undoing the pre-emphasis (the
+ * result clamped to ±1). The per-sample products use half-float
  * copies of the weights (see aigc_wavenet_incremental_logits). FALSE + AIGC_ENGINE_ERROR_CANCELLED
  * when stopped, AIGC_ENGINE_ERROR_INVALID / NUMERIC for bad input. */
 gboolean aigc_wavenet_generate(AigcWavenet *w, const float *mel, gint64 F, guint64 seed, float *out,

@@ -312,7 +312,7 @@ static void test_corpus(void)
     enum { B = 6, FR = 8, CTX = 2, T = FR * 256, FW = FR + 2 * CTX };
     g_assert_cmpint(aigc_vocoder_corpus_count_segments(c, FR), ==,
                     (37 - FR + 1) + (50 - FR + 1) + (62 - FR + 1));
-    static float seg[B * T], segmel[B * 80 * FW], prev[B];
+    static float seg[B * T], segmel[B * 80 * FW], prev[B * 2];
     AigcRng rng;
     aigc_rng_init(&rng, 3);
     g_assert_true(aigc_vocoder_corpus_sample(c, &rng, B, FR, CTX, seg, segmel, prev));
@@ -330,7 +330,8 @@ static void test_corpus(void)
         }
         g_assert_cmpint(found_u, >=, 0);
         const float *a = aigc_vocoder_corpus_get_audio(c, found_u, &n);
-        g_assert_cmpfloat(prev[b], ==, found_k ? a[found_k * 256 - 1] : 0.0f);
+        g_assert_cmpfloat(prev[2 * b], ==, found_k ? a[found_k * 256 - 2] : 0.0f);
+        g_assert_cmpfloat(prev[2 * b + 1], ==, found_k ? a[found_k * 256 - 1] : 0.0f);
         const float *um = aigc_vocoder_corpus_get_mel(c, found_u, &F);
         for (int j = 0; j < FW; j++)
             for (int m = 0; m < 80; m++) {

@@ -19,10 +19,12 @@
 
 static char *dir;
 
-/* 6 layers in 2 stacks (dilations 1, 2, 4, 1, 2, 4), 8 channels but the skips, hop 256. */
-static AigcWavenet *small_wavenet(guint64 seed, int n_mels, int skip)
+/* 6 layers in 2 stacks (dilations 1, 2, 4, 1, 2, 4), 8 channels but the skips, hop 256,
+ * pre-emphasis α. */
+static AigcWavenet *small_wavenet_alpha(guint64 seed, int n_mels, int skip, float alpha)
 {
     AigcWavenetConfig c = aigc_wavenet_default_config();
+    c.preemphasis = alpha;
     c.n_mels = n_mels;
     c.residual_channels = 8;
     c.gate_channels = 16;
@@ -37,6 +39,11 @@ static AigcWavenet *small_wavenet(guint64 seed, int n_mels, int skip)
     aigc_rng_init(&rng, seed);
     aigc_wavenet_init_weights(w, &rng);
     return w;
+}
+
+static AigcWavenet *small_wavenet(guint64 seed, int n_mels, int skip)
+{
+    return small_wavenet_alpha(seed, n_mels, skip, aigc_wavenet_default_config().preemphasis);
 }
 
 static AigcWavenet *tiny_wavenet(guint64 seed, int n_mels)
@@ -72,6 +79,81 @@ static void test_config(void)
     g_clear_error(&error);
     g_assert_false(aigc_wavenet_config_set(&c, "kernel", "3", &error));
     g_clear_error(&error);
+    /* pre-emphasis: set, validated, through JSON in any locale; files from before it read as 0 */
+    c = aigc_wavenet_default_config();
+    g_assert_cmpfloat(c.preemphasis, ==, 0.97f);
+    g_assert_true(aigc_wavenet_config_set(&c, "preemphasis", "0.85", &error));
+    g_assert_cmpfloat(c.preemphasis, ==, 0.85f);
+    g_autofree char *json85 = aigc_wavenet_config_to_json(&c);
+    g_assert_nonnull(strstr(json85, "\"preemphasis\": 0.85"));
+    g_assert_true(aigc_wavenet_config_from_json(&back, json85, &error));
+    g_assert_cmpfloat(back.preemphasis, ==, 0.85f);
+    const char *bad_alpha[] = {"1", "-0.1", "0.995", "nan", "x", ""};
+    for (guint i = 0; i < G_N_ELEMENTS(bad_alpha); i++) {
+        g_assert_false(aigc_wavenet_config_set(&c, "preemphasis", bad_alpha[i], &error));
+        g_assert_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID);
+        g_clear_error(&error);
+    }
+    g_assert_cmpfloat(c.preemphasis, ==, 0.85f);
+    const char *old = "{\"n_mels\": 80, \"residual_channels\": 8, \"gate_channels\": 16, "
+                      "\"skip_channels\": 8, \"cond_channels\": 8, \"n_layers\": 4, "
+                      "\"n_stacks\": 2, \"output\": \"mulaw256\"}";
+    g_assert_true(aigc_wavenet_config_from_json(&back, old, &error));
+    g_assert_cmpfloat(back.preemphasis, ==, 0.0f);
+    g_assert_false(aigc_wavenet_config_from_json(
+        &back,
+        "{\"n_mels\": 80, \"residual_channels\": 8, \"gate_channels\": 16, "
+        "\"skip_channels\": 8, \"cond_channels\": 8, \"n_layers\": 4, \"n_stacks\": 2, "
+        "\"preemphasis\": \"high\"}",
+        &error));
+    g_assert_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_FORMAT);
+    g_clear_error(&error);
+    g_assert_false(aigc_wavenet_config_from_json(
+        &back,
+        "{\"n_mels\": 80, \"residual_channels\": 8, \"gate_channels\": 16, "
+        "\"skip_channels\": 8, \"cond_channels\": 8, \"n_layers\": 4, \"n_stacks\": 2, "
+        "\"preemphasis\": 1.5}",
+        &error));
+    g_assert_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID);
+    g_clear_error(&error);
+}
+
+/* The targets are the levels of y[t] = a[t] − α·a[t−1] (the samples before the segment count),
+ * the input at t the level at t − 1 decoded; α = 0 models the audio itself. */
+static void test_teacher_forcing(void)
+{
+    enum { T = 64 };
+    float audio[T], x[T];
+    gint32 targets[T];
+    for (int t = 0; t < T; t++)
+        audio[t] = 0.6f * sinf(0.3f * t) + 0.2f * cosf(2.1f * t);
+    const float before[2] = {0.3f, -0.45f};
+    const float alphas[] = {0.0f, 0.97f};
+    for (guint k = 0; k < G_N_ELEMENTS(alphas); k++) {
+        AigcWavenetConfig c = aigc_wavenet_default_config();
+        c.preemphasis = alphas[k];
+        aigc_wavenet_teacher_forcing(&c, audio, T, before, x, targets);
+        const double a = alphas[k];
+        g_assert_cmpfloat(
+            x[0], ==,
+            aigc_mulaw_decode_one(aigc_mulaw_encode_one((float)(before[1] - a * before[0]))));
+        for (int t = 0; t < T; t++) {
+            double y = audio[t] - a * (t ? audio[t - 1] : before[1]);
+            g_assert_cmpint(targets[t], ==, aigc_mulaw_encode_one((float)y));
+            /* the level is the nearest: its decoded value is within half a step of y */
+            g_assert_cmpfloat(fabs(aigc_mulaw_decode_one((guint8)targets[t]) - y), <, 0.02);
+            if (t + 1 < T)
+                g_assert_cmpfloat(x[t + 1], ==, aigc_mulaw_decode_one((guint8)targets[t]));
+        }
+    }
+    /* with α = 0.97 the slowly varying part is gone: the targets spread over fewer levels */
+    AigcWavenetConfig c = aigc_wavenet_default_config();
+    float slow[T];
+    for (int t = 0; t < T; t++)
+        slow[t] = 0.8f * sinf(0.01f * t);
+    aigc_wavenet_teacher_forcing(&c, slow, T, (float[]){0, 0}, x, targets);
+    for (int t = 1; t < T; t++)
+        g_assert_cmpfloat(fabsf(aigc_mulaw_decode_one((guint8)targets[t])), <, 0.05f);
 }
 
 /* x [T] of previous samples as the trainer makes them (μ-law decoded), mel [F, M]. */
@@ -223,10 +305,43 @@ static gboolean stop_at_half(double fraction, gpointer data)
     return fraction < 0.5;
 }
 
+/* Generation undoes the pre-emphasis: re-emphasised, the output is a sequence of μ-law levels,
+ * and teacher forcing on it gives back those levels (what generation sampled). */
+static void test_generate_deemphasis(void)
+{
+    enum { M = 4, F = 3, N = F * 256 };
+    float mel[F * M];
+    AigcRng rng;
+    aigc_rng_init(&rng, 9);
+    aigc_rng_fill_uniform(&rng, mel, F * M, -2, 1);
+    const float alphas[] = {0.0f, 0.5f, 0.97f};
+    for (guint k = 0; k < G_N_ELEMENTS(alphas); k++) {
+        g_autoptr(AigcWavenet) w = small_wavenet_alpha(8, M, 8, alphas[k]);
+        static float a[N], x[N];
+        static gint32 targets[N];
+        g_assert_true(aigc_wavenet_generate(w, mel, F, 42, a, NULL, NULL, NULL));
+        aigc_wavenet_teacher_forcing(aigc_wavenet_get_config(w), a, N, (float[]){0, 0}, x, targets);
+        double worst = 0;
+        int checked = 0;
+        for (int t = 0; t < N; t++) {
+            g_assert_true(a[t] >= -1 && a[t] <= 1);
+            if (fabsf(a[t]) == 1.0f) /* clamped: an untrained model's walk leaves the range */
+                continue;
+            double y = a[t] - (double)alphas[k] * (t ? a[t - 1] : 0.0f);
+            worst = MAX(worst, fabs(y - aigc_mulaw_decode_one((guint8)targets[t])));
+            checked++;
+        }
+        g_test_message("α %.2f: re-emphasised output within %.2g of its levels (%d of %d samples)",
+                       alphas[k], worst, checked, N);
+        g_assert_cmpint(checked, >=, N / 4);
+        g_assert_cmpfloat(worst, <, 1e-6);
+    }
+}
+
 static void test_generate(void)
 {
     enum { M = 4, F = 3 };
-    g_autoptr(AigcWavenet) w = tiny_wavenet(8, M);
+    g_autoptr(AigcWavenet) w = small_wavenet_alpha(8, M, 8, 0.0f);
     float mel[F * M];
     AigcRng rng;
     aigc_rng_init(&rng, 9);
@@ -241,7 +356,7 @@ static void test_generate(void)
     g_assert_true(memcmp(a, c, sizeof a) != 0);
     for (int i = 0; i < F * 256; i++) {
         g_assert_true(a[i] >= -1 && a[i] <= 1);
-        /* every sample is a μ-law level */
+        /* without pre-emphasis every sample is a μ-law level */
         g_assert_cmpfloat(a[i], ==, aigc_mulaw_decode_one(aigc_mulaw_encode_one(a[i])));
     }
     polls = 0;
@@ -329,7 +444,9 @@ int main(int argc, char **argv)
     g_test_add_func("/models/wavenet/causal", test_causal);
     g_test_add_func("/models/wavenet/gradcheck", test_gradcheck);
     g_test_add_func("/models/wavenet/overfit", test_overfit);
+    g_test_add_func("/models/wavenet/teacher-forcing", test_teacher_forcing);
     g_test_add_func("/models/wavenet/generate", test_generate);
+    g_test_add_func("/models/wavenet/generate-deemphasis", test_generate_deemphasis);
     g_test_add_func("/models/wavenet/files", test_files);
     int status = g_test_run();
     g_rmdir(dir);
