@@ -106,8 +106,15 @@ gboolean aigc_wavenet_config_set(AigcWavenetConfig *c, const char *key, const ch
 
 char *aigc_wavenet_config_to_json(const AigcWavenetConfig *c)
 {
+    /* the shortest decimal that reads back as the same float, in any locale: a JSON number */
     char alpha[G_ASCII_DTOSTR_BUF_SIZE];
-    g_ascii_formatd(alpha, sizeof alpha, "%.9g", c->preemphasis); /* any locale: a JSON number */
+    for (int digits = 6; digits <= 9; digits++) {
+        char format[8];
+        g_snprintf(format, sizeof format, "%%.%dg", digits);
+        g_ascii_formatd(alpha, sizeof alpha, format, c->preemphasis);
+        if ((float)g_ascii_strtod(alpha, NULL) == c->preemphasis)
+            break;
+    }
     return g_strdup_printf("{\"n_mels\": %d, \"residual_channels\": %d, \"gate_channels\": %d, "
                            "\"skip_channels\": %d, \"cond_channels\": %d, \"n_layers\": %d, "
                            "\"n_stacks\": %d, \"preemphasis\": %s, \"output\": \"mulaw256\"}",

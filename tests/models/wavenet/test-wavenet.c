@@ -85,7 +85,12 @@ static void test_config(void)
     g_assert_true(aigc_wavenet_config_set(&c, "preemphasis", "0.85", &error));
     g_assert_cmpfloat(c.preemphasis, ==, 0.85f);
     g_autofree char *json85 = aigc_wavenet_config_to_json(&c);
-    g_assert_nonnull(strstr(json85, "\"preemphasis\": 0.85"));
+    g_assert_nonnull(strstr(json85, "\"preemphasis\": 0.85,"));
+    c.preemphasis = nextafterf(0.85f, 1.0f); /* one that needs all nine digits round-trips */
+    g_autofree char *json_odd = aigc_wavenet_config_to_json(&c);
+    g_assert_true(aigc_wavenet_config_from_json(&back, json_odd, &error));
+    g_assert_cmpfloat(back.preemphasis, ==, c.preemphasis);
+    c.preemphasis = 0.85f;
     g_assert_true(aigc_wavenet_config_from_json(&back, json85, &error));
     g_assert_cmpfloat(back.preemphasis, ==, 0.85f);
     const char *bad_alpha[] = {"1", "-0.1", "0.995", "nan", "x", ""};
