@@ -117,6 +117,14 @@ static void test_config(void)
         &back,
         "{\"n_mels\": 80, \"residual_channels\": 8, \"gate_channels\": 16, "
         "\"skip_channels\": 8, \"cond_channels\": 8, \"n_layers\": 4, \"n_stacks\": 2, "
+        "\"preemphasis\": {}}",
+        &error));
+    g_assert_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_FORMAT);
+    g_clear_error(&error);
+    g_assert_false(aigc_wavenet_config_from_json(
+        &back,
+        "{\"n_mels\": 80, \"residual_channels\": 8, \"gate_channels\": 16, "
+        "\"skip_channels\": 8, \"cond_channels\": 8, \"n_layers\": 4, \"n_stacks\": 2, "
         "\"preemphasis\": 1.5}",
         &error));
     g_assert_error(error, AIGC_ENGINE_ERROR, AIGC_ENGINE_ERROR_INVALID);
